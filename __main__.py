@@ -1,0 +1,182 @@
+"""The ATnT platform of one region: settings -> providers -> components -> exports.
+
+Composition only. Stack differences arrive through ``config.settings``; the components
+never read configuration, never export, and never look at the stack name.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from components.compute_addons import ComputeAddons, ComputeAddonsArgs
+from components.key_ring import KeyRing, KeyRingArgs
+from components.network import Network, NetworkArgs
+from components.regional_cluster import RegionalCluster, RegionalClusterArgs
+from components.registry import Registry, RegistryArgs
+from components.replicated_bucket import ReplicatedBucket, ReplicatedBucketArgs
+from components.secret_store import SecretStore, SecretStoreArgs
+from components.transit_hub import TransitHub, TransitHubArgs
+from config.catalog import PLATFORM_SECRETS, REGISTRY_PREFIX, UNIBEAM_SERVICES
+from config.settings import SettingsError, load_settings
+
+try:
+    settings = load_settings()
+except SettingsError as err:
+    # One line naming the file, key, value and what is allowed; no traceback to read.
+    raise SystemExit(f"error: {err}") from None
+
+region, peer = settings.region, settings.peer_region
+# Every AWS resource carries these through the providers' default tags.
+tags = {
+    "project": "atnt-platform",
+    "stack": pulumi.get_stack(),  # which stack owns it, also for replicas in the peer region
+    "managed-by": "pulumi",
+    **settings.tags,
+}
+
+
+def _provider(provider_region: str) -> aws.Provider:
+    return aws.Provider(
+        f"aws-{provider_region}",
+        region=provider_region,
+        allowed_account_ids=list(settings.allowed_account_ids) or None,
+        default_tags=aws.ProviderDefaultTagsArgs(tags=tags),
+    )
+
+
+# Providers: this region, and the peer region for the replicas this stack owns.
+home_provider = _provider(region)
+peer_provider = _provider(peer)
+home = pulumi.ResourceOptions(providers={"aws": home_provider})
+account_id = aws.get_caller_identity_output(
+    opts=pulumi.InvokeOutputOptions(provider=home_provider)
+).account_id
+
+keys = KeyRing(
+    "keys",
+    KeyRingArgs(
+        name_prefix=settings.name_prefix,
+        region=region,
+        peer_region=peer,
+        account_id=account_id,
+        replica_provider=peer_provider,
+    ),
+    opts=home,
+)
+
+network = Network(
+    "network",
+    NetworkArgs(
+        name_prefix=settings.name_prefix,
+        region=region,
+        account_id=account_id,
+        vpc_cidr=settings.network.vpc_cidr,
+        availability_zones=settings.network.availability_zones,
+        nat_gateway_count=settings.nat_gateway_count,
+        egress_domains=settings.network.egress_domains,
+        private_zone=settings.network.private_zone,
+        cluster_name=settings.cluster_name,
+        logs_key_arn=keys.logs_key_arn,
+        data_key_arn=keys.data_key_arn,
+        log_retention_days=settings.network.flow_log_retention_days,
+    ),
+    opts=home,
+)
+
+transit = TransitHub(
+    "transit",
+    TransitHubArgs(
+        name_prefix=settings.name_prefix,
+        region=region,
+        amazon_side_asn=settings.network.transit_gateway_asn,
+        vpc_id=network.vpc_id,
+        subnet_ids=network.private_subnet_ids,
+    ),
+    opts=home,
+)
+
+registry = Registry(
+    "registry",
+    RegistryArgs(
+        prefix=REGISTRY_PREFIX,
+        services=UNIBEAM_SERVICES,
+        kms_key_arn=keys.data_key_arn,
+        account_id=account_id,
+        peer_region=peer,
+        keep_tagged_images=settings.registry.keep_tagged_images,
+        untagged_expiry_days=settings.registry.untagged_expiry_days,
+    ),
+    opts=home,
+)
+
+secrets = SecretStore(
+    "secrets",
+    SecretStoreArgs(
+        path=f"{settings.name_prefix}/{region}",
+        secrets=PLATFORM_SECRETS,
+        kms_key_arn=keys.data_key_arn,
+        replica_region=peer,
+        replica_kms_key_arn=keys.data_replica_key_arn,
+    ),
+    opts=home,
+)
+
+backup = ReplicatedBucket(
+    "backup",
+    ReplicatedBucketArgs(
+        bucket_name=f"{settings.bucket_prefix}-backup-{region}",
+        replica_bucket_name=f"{settings.bucket_prefix}-backup-{region}-replica",
+        account_id=account_id,
+        kms_key_arn=keys.data_key_arn,
+        replica_kms_key_arn=keys.data_replica_key_arn,
+        replica_provider=peer_provider,
+        noncurrent_version_expiry_days=settings.backup.noncurrent_version_expiry_days,
+    ),
+    opts=home,
+)
+
+cluster = RegionalCluster(
+    "cluster",
+    RegionalClusterArgs(
+        cluster_name=settings.cluster_name,
+        kubernetes_version=settings.cluster.kubernetes_version,
+        vpc_id=network.vpc_id,
+        private_subnet_ids=network.private_subnet_ids,
+        public_subnet_ids=network.public_subnet_ids,
+        public_endpoint_cidrs=settings.cluster.public_endpoint_cidrs,
+        admin_role_arns=settings.cluster.admin_role_arns,
+        secrets_key_arn=keys.eks_key_arn,
+        logs_key_arn=keys.logs_key_arn,
+        ebs_key_arn=keys.ebs_key_arn,
+        log_retention_days=settings.cluster.log_retention_days,
+    ),
+    opts=home,
+)
+
+ComputeAddons(
+    "compute-addons",
+    ComputeAddonsArgs(
+        cluster_name=cluster.cluster_name,
+        ebs_key_arn=keys.ebs_key_arn,
+        wait_for=[cluster.pod_identity_agent],
+    ),
+    opts=home,
+)
+
+# What operators and the other stack read. Names are a contract: see README "Stack outputs".
+pulumi.export("region", region)
+pulumi.export("role", settings.role)
+pulumi.export("peerRegion", peer)
+pulumi.export("vpcId", network.vpc_id)
+pulumi.export("vpcCidr", settings.network.vpc_cidr)
+pulumi.export("privateSubnetIds", network.private_subnet_ids)
+pulumi.export("privateRouteTableIds", network.private_route_table_ids)
+pulumi.export("transitGatewayId", transit.transit_gateway_id)
+pulumi.export("transitGatewayRouteTableId", transit.route_table_id)
+pulumi.export("clusterName", cluster.cluster_name)
+pulumi.export("kubeconfig", cluster.kubeconfig)
+pulumi.export("repositoryUrls", registry.repository_urls)
+pulumi.export("secretArns", secrets.secret_arns)
+pulumi.export("backupBucket", backup.bucket_name)
+pulumi.export("backupReplicaBucket", backup.replica_bucket_name)

@@ -1,0 +1,353 @@
+"""Network: the regional VPC, its three subnet tiers, egress through the firewall, flow logs.
+
+Traffic from a private subnet leaves the VPC only this way::
+
+    private subnet (AZ x) -> firewall endpoint (AZ x) -> NAT gateway -> internet gateway
+
+and returns the same way: the public route table sends each private subnet's CIDR back
+through that subnet's own firewall endpoint, so the stateful engine sees both directions.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components._iam import policy_document, service_trust
+from components.egress_firewall import EgressFirewall, EgressFirewallArgs
+
+ANYWHERE = "0.0.0.0/0"
+
+
+@dataclass(frozen=True)
+class ZoneSubnets:
+    """The CIDRs of one availability zone's three subnets."""
+
+    zone: str
+    private: str
+    public: str
+    firewall: str
+
+
+def plan_subnets(vpc_cidr: str, zones: Sequence[str]) -> list[ZoneSubnets]:
+    """Carve the VPC: large private subnets (pods take VPC IPs), then public, then /28 firewall.
+
+    For a /16 and 3 zones: private /18 each, public /21 each, firewall /28 each.
+    """
+    if not 1 <= len(zones) <= 6:
+        raise ValueError("plan_subnets takes 1 to 6 availability zones")
+    vpc = ipaddress.IPv4Network(vpc_cidr)
+    bits = 2 if len(zones) <= 3 else 3
+    blocks = list(vpc.subnets(prefixlen_diff=bits))
+    reserved = blocks[-1]
+    public = list(reserved.subnets(prefixlen_diff=3))
+    firewall_block = list(reserved.subnets(prefixlen_diff=2))[-1]
+    firewall = list(firewall_block.subnets(new_prefix=28))
+    return [
+        ZoneSubnets(zone, str(blocks[i]), str(public[i]), str(firewall[i]))
+        for i, zone in enumerate(zones)
+    ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkArgs:
+    """Inputs for Network."""
+
+    name_prefix: str
+    region: str
+    account_id: pulumi.Input[str]
+    vpc_cidr: str
+    availability_zones: Sequence[str]
+    nat_gateway_count: int
+    egress_domains: Sequence[str]
+    private_zone: str
+    #: Tagged on private subnets so load balancers and node provisioners find them.
+    cluster_name: str
+    logs_key_arn: pulumi.Input[str]
+    data_key_arn: pulumi.Input[str]
+    log_retention_days: int
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.nat_gateway_count <= len(self.availability_zones):
+            raise ValueError(
+                f"nat_gateway_count must be 1 to {len(self.availability_zones)} (one per zone)"
+            )
+
+
+class Network(pulumi.ComponentResource):
+    """VPC over the configured zones with public, private and firewall subnets."""
+
+    vpc_id: pulumi.Output[str]
+    #: Private subnet ids, in availability-zone order.
+    private_subnet_ids: list[pulumi.Output[str]]
+    public_subnet_ids: list[pulumi.Output[str]]
+    #: One route table per private subnet: later routes (peer region, SaaS) go here.
+    private_route_table_ids: list[pulumi.Output[str]]
+    private_zone_id: pulumi.Output[str]
+    firewall: EgressFirewall
+
+    def __init__(
+        self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("atnt:network:Network", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        base = f"{args.name_prefix}-{args.region}"
+        plan = plan_subnets(args.vpc_cidr, args.availability_zones)
+
+        def tags(resource: str, **extra: str) -> dict[str, str]:
+            return {**args.tags, "Name": f"{base}-{resource}", **extra}
+
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args.vpc_cidr,
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags=tags("vpc"),
+            opts=child,
+        )
+        # The default security group allows all traffic between its members: empty it.
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg",
+            vpc_id=vpc.id,
+            ingress=[],
+            egress=[],
+            tags=tags("default-deny"),
+            opts=child,
+        )
+        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=tags("igw"), opts=child)
+
+        private, public, firewall = [], [], []
+        for z in plan:
+            private.append(
+                aws.ec2.Subnet(
+                    f"{name}-private-{z.zone}",
+                    vpc_id=vpc.id,
+                    cidr_block=z.private,
+                    availability_zone=z.zone,
+                    map_public_ip_on_launch=False,
+                    tags=tags(
+                        f"private-{z.zone}",
+                        **{
+                            "tier": "private",
+                            "kubernetes.io/role/internal-elb": "1",
+                            "karpenter.sh/discovery": args.cluster_name,
+                        },
+                    ),
+                    opts=child,
+                )
+            )
+            public.append(
+                aws.ec2.Subnet(
+                    f"{name}-public-{z.zone}",
+                    vpc_id=vpc.id,
+                    cidr_block=z.public,
+                    availability_zone=z.zone,
+                    map_public_ip_on_launch=False,
+                    tags=tags(f"public-{z.zone}", tier="public", **{"kubernetes.io/role/elb": "1"}),
+                    opts=child,
+                )
+            )
+            firewall.append(
+                aws.ec2.Subnet(
+                    f"{name}-firewall-{z.zone}",
+                    vpc_id=vpc.id,
+                    cidr_block=z.firewall,
+                    availability_zone=z.zone,
+                    map_public_ip_on_launch=False,
+                    tags=tags(f"firewall-{z.zone}", tier="firewall"),
+                    opts=child,
+                )
+            )
+
+        self.firewall = EgressFirewall(
+            f"{name}-egress",
+            EgressFirewallArgs(
+                firewall_name=f"{base}-egress",
+                vpc_id=vpc.id,
+                vpc_cidr=args.vpc_cidr,
+                subnet_ids=[s.id for s in firewall],
+                egress_domains=args.egress_domains,
+                data_key_arn=args.data_key_arn,
+                logs_key_arn=args.logs_key_arn,
+                log_retention_days=args.log_retention_days,
+                tags=args.tags,
+            ),
+            opts=child,
+        )
+        endpoints = self.firewall.endpoint_ids
+
+        def endpoint(zone: str) -> pulumi.Output[str]:
+            return endpoints.apply(lambda ids: ids[zone])
+
+        nats = []
+        for z, subnet in list(zip(plan, public, strict=True))[: args.nat_gateway_count]:
+            eip = aws.ec2.Eip(
+                f"{name}-nat-{z.zone}", domain="vpc", tags=tags(f"nat-{z.zone}"), opts=child
+            )
+            nats.append(
+                aws.ec2.NatGateway(
+                    f"{name}-nat-{z.zone}",
+                    allocation_id=eip.allocation_id,
+                    subnet_id=subnet.id,
+                    connectivity_type="public",
+                    tags=tags(f"nat-{z.zone}"),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+                )
+            )
+
+        # Public: out through the internet gateway; back to each private subnet through the
+        # firewall endpoint of its zone (symmetric inspection).
+        public_rt = aws.ec2.RouteTable(
+            f"{name}-public", vpc_id=vpc.id, tags=tags("public"), opts=child
+        )
+        aws.ec2.Route(
+            f"{name}-public-default",
+            route_table_id=public_rt.id,
+            destination_cidr_block=ANYWHERE,
+            gateway_id=igw.id,
+            opts=child,
+        )
+        for z, subnet in zip(plan, public, strict=True):
+            aws.ec2.Route(
+                f"{name}-public-return-{z.zone}",
+                route_table_id=public_rt.id,
+                destination_cidr_block=z.private,
+                vpc_endpoint_id=endpoint(z.zone),
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-{z.zone}",
+                subnet_id=subnet.id,
+                route_table_id=public_rt.id,
+                opts=child,
+            )
+
+        # Firewall subnets: inspected traffic goes on to a NAT gateway (its own zone's when
+        # the role runs one per zone, else the first ones, round robin).
+        for i, (z, subnet) in enumerate(zip(plan, firewall, strict=True)):
+            rt = aws.ec2.RouteTable(
+                f"{name}-firewall-{z.zone}",
+                vpc_id=vpc.id,
+                tags=tags(f"firewall-{z.zone}"),
+                opts=child,
+            )
+            aws.ec2.Route(
+                f"{name}-firewall-default-{z.zone}",
+                route_table_id=rt.id,
+                destination_cidr_block=ANYWHERE,
+                nat_gateway_id=nats[i % len(nats)].id,
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-firewall-{z.zone}", subnet_id=subnet.id, route_table_id=rt.id, opts=child
+            )
+
+        # Private subnets: the only default route is the firewall endpoint of their zone.
+        private_rts = []
+        for z, subnet in zip(plan, private, strict=True):
+            rt = aws.ec2.RouteTable(
+                f"{name}-private-{z.zone}",
+                vpc_id=vpc.id,
+                tags=tags(f"private-{z.zone}"),
+                opts=child,
+            )
+            aws.ec2.Route(
+                f"{name}-private-default-{z.zone}",
+                route_table_id=rt.id,
+                destination_cidr_block=ANYWHERE,
+                vpc_endpoint_id=endpoint(z.zone),
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-{z.zone}", subnet_id=subnet.id, route_table_id=rt.id, opts=child
+            )
+            private_rts.append(rt)
+
+        # S3 (image layers, backups, metrics) stays on the AWS network and off the firewall bill.
+        aws.ec2.VpcEndpoint(
+            f"{name}-s3",
+            vpc_id=vpc.id,
+            service_name=f"com.amazonaws.{args.region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[rt.id for rt in private_rts],
+            tags=tags("s3"),
+            opts=child,
+        )
+
+        self._flow_logs(name, base, vpc, args)
+
+        zone = aws.route53.Zone(
+            f"{name}-private-zone",
+            name=args.private_zone,
+            comment=f"Internal names of {base}",
+            vpcs=[aws.route53.ZoneVpcArgs(vpc_id=vpc.id, vpc_region=args.region)],
+            force_destroy=False,
+            tags=args.tags,
+            opts=child,
+        )
+
+        self.vpc_id = vpc.id
+        self.private_subnet_ids = [s.id for s in private]
+        self.public_subnet_ids = [s.id for s in public]
+        self.private_route_table_ids = [rt.id for rt in private_rts]
+        self.private_zone_id = zone.zone_id
+        self.register_outputs(
+            {
+                "vpc_id": vpc.id,
+                "private_subnet_ids": self.private_subnet_ids,
+                "public_subnet_ids": self.public_subnet_ids,
+                "private_zone_id": zone.zone_id,
+            }
+        )
+
+    def _flow_logs(self, name: str, base: str, vpc: aws.ec2.Vpc, args: NetworkArgs) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            name=f"/aws/vpc/{base}/flow-logs",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.logs_key_arn,
+            tags=args.tags,
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-flow-logs",
+            description=f"VPC flow logs of {base} into their own log group",
+            assume_role_policy=service_trust("vpc-flow-logs.amazonaws.com", args.account_id),
+            tags=args.tags,
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-flow-logs",
+            role=role.id,
+            policy=policy_document(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Action": [
+                            "logs:CreateLogStream",
+                            "logs:PutLogEvents",
+                            "logs:DescribeLogStreams",
+                        ],
+                        "Resource": [group.arn, pulumi.Output.concat(group.arn, ":*")],
+                    }
+                ]
+            ),
+            opts=child,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-logs",
+            vpc_id=vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags=args.tags,
+            opts=child,
+        )

@@ -1,0 +1,203 @@
+"""RegionalCluster: the EKS control plane and what must exist before any node joins."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_eks as eks
+import pulumi_kubernetes as k8s
+
+from components._iam import pod_identity_role
+from config.catalog import EKS_CONTROL_PLANE_LOG_TYPES
+from config.versions import EKS_ADDON_VERSIONS
+
+CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+#: Name of the encrypted gp3 StorageClass made the cluster default.
+DEFAULT_STORAGE_CLASS = "gp3-encrypted"
+
+
+def addon(
+    name: str,
+    addon_name: str,
+    cluster_name: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+    **extra: object,
+) -> aws.eks.Addon:
+    """An EKS managed add-on at the pinned version; Pulumi's view wins on conflicts."""
+    return aws.eks.Addon(
+        name,
+        cluster_name=cluster_name,
+        addon_name=addon_name,
+        addon_version=EKS_ADDON_VERSIONS[addon_name],
+        resolve_conflicts_on_create="OVERWRITE",
+        resolve_conflicts_on_update="OVERWRITE",
+        opts=opts,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegionalClusterArgs:
+    """Inputs for RegionalCluster."""
+
+    cluster_name: str
+    kubernetes_version: str
+    vpc_id: pulumi.Input[str]
+    private_subnet_ids: Sequence[pulumi.Input[str]]
+    public_subnet_ids: Sequence[pulumi.Input[str]]
+    #: Empty turns the public API endpoint off (the private one is always on).
+    public_endpoint_cidrs: Sequence[str]
+    admin_role_arns: Sequence[str]
+    secrets_key_arn: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+    ebs_key_arn: pulumi.Input[str]
+    log_retention_days: int
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if "0.0.0.0/0" in self.public_endpoint_cidrs:
+            raise ValueError("public_endpoint_cidrs must not open the API to the internet")
+
+
+class RegionalCluster(pulumi.ComponentResource):
+    """EKS with API access entries, all control-plane logs, KMS-encrypted secrets, deletion
+    protection, STANDARD support only and no default node group.
+
+    Installs the add-ons nodes need to become Ready: the Pod Identity agent first, then the
+    VPC CNI (with its own Pod Identity role) and kube-proxy; plus the encrypted gp3 default
+    StorageClass. CoreDNS and the EBS CSI driver need running nodes: ``ComputeAddons``.
+    """
+
+    cluster: eks.Cluster
+    cluster_name: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    #: The Kubernetes provider of this cluster, for every Kubernetes resource after it.
+    k8s_provider: k8s.Provider
+    #: The EKS-created cluster security group (nodes and control plane share it).
+    cluster_security_group_id: pulumi.Output[str]
+    #: Installed before any add-on or workload that uses EKS Pod Identity.
+    pod_identity_agent: aws.eks.Addon
+
+    def __init__(
+        self, name: str, args: RegionalClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("atnt:eks:RegionalCluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        # EKS writes to this group; creating it first gives it our key and retention.
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane",
+            name=f"/aws/eks/{args.cluster_name}/cluster",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.logs_key_arn,
+            tags=args.tags,
+            opts=child,
+        )
+        admins = {
+            arn.rsplit("/", 1)[-1]: eks.AccessEntryArgs(
+                principal_arn=arn,
+                access_policies={
+                    "cluster-admin": eks.AccessPolicyAssociationArgs(
+                        policy_arn=CLUSTER_ADMIN_POLICY,
+                        access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                    )
+                },
+            )
+            for arn in args.admin_role_arns
+        }
+        public = bool(args.public_endpoint_cidrs)
+        self.cluster = eks.Cluster(
+            f"{name}-eks",
+            name=args.cluster_name,
+            version=args.kubernetes_version,
+            vpc_id=args.vpc_id,
+            private_subnet_ids=list(args.private_subnet_ids),
+            public_subnet_ids=list(args.public_subnet_ids),
+            endpoint_private_access=True,
+            endpoint_public_access=public,
+            public_access_cidrs=list(args.public_endpoint_cidrs) if public else None,
+            authentication_mode=eks.AuthenticationMode.API,
+            access_entries=admins,
+            enabled_cluster_log_types=list(EKS_CONTROL_PLANE_LOG_TYPES),
+            encryption_config_key_arn=args.secrets_key_arn,
+            deletion_protection=True,
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+            skip_default_node_group=True,
+            skip_default_security_groups=True,
+            node_associate_public_ip_address=False,
+            create_oidc_provider=False,
+            # Every add-on below is an EKS managed add-on created by this component.
+            bootstrap_self_managed_addons=False,
+            use_default_vpc_cni=True,
+            coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
+            kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(enabled=False),
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=True, depends_on=[log_group]),
+        )
+        self.cluster_name = pulumi.Output.from_input(args.cluster_name)
+        self.kubeconfig = pulumi.Output.secret(self.cluster.kubeconfig_json)
+        self.cluster_security_group_id = self.cluster.cluster_security_group_id
+        self.k8s_provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            enable_server_side_apply=True,
+            opts=child,
+        )
+        after_cluster = pulumi.ResourceOptions(parent=self, depends_on=[self.cluster])
+
+        self.pod_identity_agent = addon(
+            f"{name}-pod-identity-agent",
+            "eks-pod-identity-agent",
+            args.cluster_name,
+            after_cluster,
+            tags=args.tags,
+        )
+        cni_role = pod_identity_role(
+            f"{name}-vpc-cni",
+            cluster_name=args.cluster_name,
+            namespace="kube-system",
+            service_account="aws-node",
+            managed_policy_arns=["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"],
+            tags=args.tags,
+            parent=self,
+        )
+        addon(
+            f"{name}-vpc-cni",
+            "vpc-cni",
+            args.cluster_name,
+            pulumi.ResourceOptions(parent=self, depends_on=[self.cluster, self.pod_identity_agent]),
+            # NetworkPolicy enforcement: workloads rely on default-deny policies.
+            configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
+            pod_identity_associations=[
+                aws.eks.AddonPodIdentityAssociationArgs(
+                    role_arn=cni_role.arn, service_account="aws-node"
+                )
+            ],
+            tags=args.tags,
+        )
+        addon(f"{name}-kube-proxy", "kube-proxy", args.cluster_name, after_cluster, tags=args.tags)
+
+        k8s.storage.v1.StorageClass(
+            f"{name}-{DEFAULT_STORAGE_CLASS}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=DEFAULT_STORAGE_CLASS,
+                annotations={"storageclass.kubernetes.io/is-default-class": "true"},
+            ),
+            provisioner="ebs.csi.aws.com",
+            parameters={
+                "type": "gp3",
+                "encrypted": "true",
+                "kmsKeyId": args.ebs_key_arn,  # type: ignore[dict-item]
+                "csi.storage.k8s.io/fstype": "ext4",
+            },
+            # Deleting a claim must never delete the data: volumes are released, not destroyed.
+            reclaim_policy="Retain",
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=self.k8s_provider),
+        )
+        self.register_outputs({"cluster_name": self.cluster_name, "kubeconfig": self.kubeconfig})

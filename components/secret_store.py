@@ -1,0 +1,65 @@
+"""SecretStore: the platform's Secrets Manager secrets, each with a replica in the peer region."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+#: Days a deleted secret can still be restored (the maximum Secrets Manager allows).
+RECOVERY_WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretStoreArgs:
+    """Inputs for SecretStore."""
+
+    #: Secret names start with ``<path>/``, e.g. ``atnt/us-east-1/``.
+    path: str
+    #: key -> description.
+    secrets: Mapping[str, str]
+    kms_key_arn: pulumi.Input[str]
+    replica_region: str
+    replica_kms_key_arn: pulumi.Input[str]
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.secrets:
+            raise ValueError("secrets must name at least one secret")
+
+
+class SecretStore(pulumi.ComponentResource):
+    """Secret containers only: values are put by operators, never held in Pulumi config.
+
+    Replicas are read-only copies kept in sync by Secrets Manager, encrypted with this
+    stack's replica key, so the peer region can read them when this region is down.
+    """
+
+    #: key -> secret ARN.
+    secret_arns: pulumi.Output[dict[str, str]]
+
+    def __init__(
+        self, name: str, args: SecretStoreArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("atnt:security:SecretStore", name, None, opts)
+        secrets = {
+            key: aws.secretsmanager.Secret(
+                f"{name}-{key}",
+                name=f"{args.path}/{key}",
+                description=description,
+                kms_key_id=args.kms_key_arn,
+                recovery_window_in_days=RECOVERY_WINDOW_DAYS,
+                replicas=[
+                    aws.secretsmanager.SecretReplicaArgs(
+                        region=args.replica_region, kms_key_id=args.replica_kms_key_arn
+                    )
+                ],
+                tags={**args.tags, "secret": key},
+                opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
+            )
+            for key, description in sorted(args.secrets.items())
+        }
+        self.secret_arns = pulumi.Output.all(**{k: s.arn for k, s in secrets.items()})
+        self.register_outputs({"secret_arns": self.secret_arns})

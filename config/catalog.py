@@ -1,0 +1,67 @@
+"""What the platform runs, independent of any stack: services, secrets, log types.
+
+These come from the architecture document and change only when the product changes, so they
+are code, not stack configuration.
+"""
+
+from __future__ import annotations
+
+#: The Unibeam services ("Unibeam Components" / "Unibeam Workers" in the architecture
+#: document). Each gets an ECR repository ``<registry prefix>/<service>`` per region.
+UNIBEAM_SERVICES: tuple[str, ...] = (
+    "sim",
+    "sms",
+    "mno",
+    "api",
+    "dashboard",
+    "timer",
+    "scheduled-jobs",
+    "audit",
+)
+
+#: ECR repository prefix of the Unibeam images (also the replication filter).
+REGISTRY_PREFIX = "unibeam"
+
+#: Secrets Manager secrets the platform consumes: key -> description. Values are never in
+#: configuration; operators put them with ``aws secretsmanager put-secret-value``.
+PLATFORM_SECRETS: dict[str, str] = {
+    "atlas": "MongoDB Atlas connection settings (IAM auth; no password)",
+    "redis": "Redis Cloud ACL user name and password",
+    "cloudflare": "Cloudflare API token for the edge and origin certificates",
+    "smpp": "SMPP bind credentials of the MNO partners",
+}
+
+#: All five EKS control-plane log types.
+EKS_CONTROL_PLANE_LOG_TYPES: tuple[str, ...] = (
+    "api",
+    "audit",
+    "authenticator",
+    "controllerManager",
+    "scheduler",
+)
+
+#: Retention values CloudWatch Logs accepts (days).
+CLOUDWATCH_RETENTION_DAYS: tuple[int, ...] = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)

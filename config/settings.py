@@ -1,0 +1,483 @@
+"""Typed stack settings: read once, validated once, before any resource is registered.
+
+A stack file (``Pulumi.<stack>.yaml``) sets ``aws:region`` and the ``atnt-platform:*`` keys
+below. ``parse_settings`` is pure (a dict in, a frozen model out) so tests and the offline plan
+use it directly; ``load_settings`` is the one place the program reads ``pulumi.Config``.
+Every error is one line naming the stack file, the key, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
+
+from config.catalog import CLOUDWATCH_RETENTION_DAYS
+from config.versions import SUPPORTED_KUBERNETES_VERSIONS
+
+PROJECT = "atnt-platform"
+
+Role = Literal["active", "warm"]
+ROLES: tuple[str, ...] = ("active", "warm")
+
+_REGION_RE = re.compile(
+    r"^[a-z]{2}(-gov)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d$"
+)
+_DOMAIN_RE = re.compile(r"^\.?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
+_ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_ACCOUNT_RE = re.compile(r"^\d{12}$")
+
+
+class SettingsError(ValueError):
+    """Invalid stack configuration; ``str()`` is the one line users see."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True
+    )
+
+
+def _cidr(value: Any, *, min_prefix: int, max_prefix: int) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be an IPv4 CIDR block written as a string, e.g. 10.10.0.0/16")
+    try:
+        net = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as err:
+        raise ValueError(f"must be an IPv4 CIDR block such as 10.10.0.0/16 ({err})") from None
+    if not min_prefix <= net.prefixlen <= max_prefix:
+        raise ValueError(f"prefix length must be /{min_prefix} to /{max_prefix}")
+    return str(net)
+
+
+def _region(value: Any) -> str:
+    if not isinstance(value, str) or not _REGION_RE.match(value):
+        raise ValueError("must be an AWS region name such as us-east-1 or us-west-2")
+    return value
+
+
+def _retention(value: int) -> int:
+    if value not in CLOUDWATCH_RETENTION_DAYS:
+        allowed = ", ".join(str(d) for d in CLOUDWATCH_RETENTION_DAYS)
+        raise ValueError(f"must be a CloudWatch Logs retention in days, one of {allowed}")
+    return value
+
+
+class NetworkSettings(_Model):
+    """``atnt-platform:network``: the regional VPC and its edges."""
+
+    vpc_cidr: str = Field(description="VPC IPv4 CIDR, /16 to /20; unique across stacks")
+    availability_zones: tuple[str, ...] = Field(description="3 to 6 AZ names of the region")
+    transit_gateway_asn: int = Field(description="private BGP ASN of the Transit Gateway")
+    private_zone: str = Field(description="Route53 private hosted zone for internal names")
+    egress_domains: tuple[str, ...] = Field(
+        description="domains the Network Firewall lets private subnets reach (TLS SNI / HTTP Host)"
+    )
+    flow_log_retention_days: int = 90
+
+    @field_validator("vpc_cidr", mode="before")
+    @classmethod
+    def _vpc_cidr(cls, v: Any) -> str:
+        return _cidr(v, min_prefix=16, max_prefix=20)
+
+    @field_validator("availability_zones")
+    @classmethod
+    def _azs(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not 3 <= len(v) <= 6 or len(set(v)) != len(v):
+            raise ValueError("must list 3 to 6 distinct availability zones")
+        return v
+
+    @field_validator("transit_gateway_asn")
+    @classmethod
+    def _asn(cls, v: int) -> int:
+        if not (64512 <= v <= 65534 or 4200000000 <= v <= 4294967294):
+            raise ValueError("must be a private ASN: 64512-65534 or 4200000000-4294967294")
+        return v
+
+    @field_validator("private_zone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        if v.startswith(".") or not _DOMAIN_RE.match(v):
+            raise ValueError("must be a DNS zone name such as use1.atnt.internal")
+        return v
+
+    @field_validator("egress_domains")
+    @classmethod
+    def _domains(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError("must allow at least one domain (nodes pull images and call AWS)")
+        bad = [d for d in v if not _DOMAIN_RE.match(d)]
+        if bad:
+            raise ValueError(
+                f"{bad[0]!r} is not a domain; use example.com or .example.com (subdomains)"
+            )
+        return v
+
+    @field_validator("flow_log_retention_days")
+    @classmethod
+    def _flow_retention(cls, v: int) -> int:
+        return _retention(v)
+
+
+class ClusterSettings(_Model):
+    """``atnt-platform:cluster``: the EKS control plane."""
+
+    kubernetes_version: str
+    public_endpoint_cidrs: tuple[str, ...] = Field(
+        description="CIDRs allowed on the public API endpoint; empty turns it off"
+    )
+    admin_role_arns: tuple[str, ...] = ()
+    log_retention_days: int = 90
+
+    @field_validator("kubernetes_version", mode="before")
+    @classmethod
+    def _version(cls, v: Any) -> str:
+        if not isinstance(v, str):
+            raise ValueError('write the version as a quoted string, e.g. "1.35"')
+        if v not in SUPPORTED_KUBERNETES_VERSIONS:
+            raise ValueError(
+                f"must be one of {', '.join(SUPPORTED_KUBERNETES_VERSIONS)} (EKS standard support)"
+            )
+        return v
+
+    @field_validator("public_endpoint_cidrs", mode="before")
+    @classmethod
+    def _public_cidrs(cls, v: Any) -> tuple[str, ...]:
+        if not isinstance(v, list | tuple):
+            raise ValueError("must be a list of CIDR blocks (empty turns the public endpoint off)")
+        cidrs = tuple(_cidr(c, min_prefix=0, max_prefix=32) for c in v)
+        if any(c.endswith("/0") for c in cidrs):
+            raise ValueError("must list operator CIDRs, not the whole internet (or be empty)")
+        if len(cidrs) > 40:
+            raise ValueError("EKS accepts at most 40 public access CIDRs")
+        return cidrs
+
+    @field_validator("admin_role_arns")
+    @classmethod
+    def _admins(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [a for a in v if not _ROLE_ARN_RE.match(a)]
+        if bad:
+            raise ValueError(
+                f"{bad[0]!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
+            )
+        return v
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _log_retention(cls, v: int) -> int:
+        return _retention(v)
+
+
+class RoleProfile(_Model):
+    """How large a region runs in one role. Promotion swaps the profile, nothing else."""
+
+    nat_gateways: int | None = Field(
+        default=None, description="NAT gateways; null means one per availability zone"
+    )
+
+    @field_validator("nat_gateways")
+    @classmethod
+    def _nat(cls, v: int | None) -> int | None:
+        if v is not None and not 1 <= v <= 6:
+            raise ValueError("must be 1 to 6, or null for one per availability zone")
+        return v
+
+
+class Profiles(_Model):
+    """``atnt-platform:profiles``: sizes per role. Defaults: warm runs one NAT gateway."""
+
+    active: RoleProfile = RoleProfile()
+    warm: RoleProfile = RoleProfile(nat_gateways=1)
+
+
+class RegistrySettings(_Model):
+    """``atnt-platform:registry``: ECR lifecycle."""
+
+    keep_tagged_images: int = Field(default=100, ge=1, le=1000)
+    untagged_expiry_days: int = Field(default=7, ge=1, le=365)
+
+
+class BackupSettings(_Model):
+    """``atnt-platform:backup``: the S3 backup bucket and its peer-region replica."""
+
+    noncurrent_version_expiry_days: int = Field(default=90, ge=1, le=3650)
+
+
+class StackSettings(_Model):
+    """Everything one stack sets. Built by ``parse_settings``; never by components."""
+
+    stack: str
+    stack_file: str
+    region: str
+    role: Role
+    peer_region: str
+    name_prefix: str = "atnt"
+    bucket_prefix: str
+    allowed_account_ids: tuple[str, ...] = ()
+    network: NetworkSettings
+    cluster: ClusterSettings
+    profiles: Profiles = Profiles()
+    registry: RegistrySettings = RegistrySettings()
+    backup: BackupSettings = BackupSettings()
+    tags: dict[str, str] = {}
+
+    @field_validator("region", "peer_region", mode="before")
+    @classmethod
+    def _regions(cls, v: Any) -> str:
+        return _region(v)
+
+    @field_validator("name_prefix", "bucket_prefix")
+    @classmethod
+    def _prefix(cls, v: str) -> str:
+        if not _PREFIX_RE.match(v):
+            raise ValueError(
+                "must be 3-20 lowercase letters, digits or hyphens, starting with a letter"
+            )
+        return v
+
+    @field_validator("allowed_account_ids")
+    @classmethod
+    def _accounts(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [a for a in v if not _ACCOUNT_RE.match(a)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a 12-digit AWS account id")
+        return v
+
+    # Derived views, so components never branch on raw config.
+    @property
+    def is_active(self) -> bool:
+        """True for the region that takes production traffic."""
+        return self.role == "active"
+
+    @property
+    def profile(self) -> RoleProfile:
+        """The size profile of this stack's current role."""
+        return self.profiles.active if self.is_active else self.profiles.warm
+
+    @property
+    def nat_gateway_count(self) -> int:
+        """NAT gateways to run: the profile's count, or one per AZ."""
+        azs = len(self.network.availability_zones)
+        return self.profile.nat_gateways or azs
+
+    @property
+    def cluster_name(self) -> str:
+        """EKS cluster name, stable across roles."""
+        return f"{self.name_prefix}-{self.region}"
+
+
+#: Top-level settings that are not in the ``atnt-platform`` namespace, by field name.
+_EXTERNAL_KEYS = {"region": "aws:region"}
+#: Fields filled in by the loader, not by the stack file.
+_LOADER_FIELDS = ("stack", "stack_file")
+
+
+def config_key(loc: Iterable[str | int]) -> str:
+    """The config key of a pydantic error location, e.g. ``atnt-platform:network.vpcCidr``."""
+    parts = [str(p) for p in loc]
+    if not parts:
+        return f"{PROJECT}:<stack>"
+    head, rest = parts[0], parts[1:]
+    top = _EXTERNAL_KEYS.get(head, f"{PROJECT}:{to_camel(head) if '_' in head else head}")
+    path = "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in rest)
+    return top + path
+
+
+def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
+    model: type[BaseModel] = StackSettings
+    for part in loc[:-1]:
+        field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
+        ann = getattr(field, "annotation", None) if field else None
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return []
+        model = ann
+    hidden = {*_LOADER_FIELDS, *_EXTERNAL_KEYS} if model is StackSettings else set()
+    return sorted(f.alias or n for n, f in model.model_fields.items() if n not in hidden)
+
+
+def _describe(stack_file: str, err: ValidationError) -> str:
+    first = err.errors(include_url=False)[0]
+    loc = tuple(first["loc"])
+    key = config_key(loc)
+    kind = first["type"]
+    if kind == "missing":
+        return f"{stack_file}: {key} is missing (required)"
+    if kind == "extra_forbidden":
+        allowed = ", ".join(_allowed_keys(loc))
+        return f"{stack_file}: {key} is not a known setting; known keys here: {allowed}"
+    reason = str(first["msg"]).removeprefix("Value error, ")
+    return f"{stack_file}: {key} = {first.get('input')!r} is invalid: {reason}"
+
+
+def _fail(stack_file: str, key: str, value: Any, reason: str) -> SettingsError:
+    return SettingsError(f"{stack_file}: {key} = {value!r} is invalid: {reason}")
+
+
+def parse_settings(stack: str, raw: Mapping[str, Any]) -> StackSettings:
+    """Validate one stack's configuration.
+
+    ``raw`` maps field names (``region`` for ``aws:region``, the camelCase names of the
+    ``atnt-platform:*`` keys otherwise) to their decoded values.
+    """
+    stack_file = f"Pulumi.{stack}.yaml"
+    try:
+        settings = StackSettings.model_validate({**raw, "stack": stack, "stack_file": stack_file})
+    except ValidationError as err:
+        raise SettingsError(_describe(stack_file, err)) from None
+    _check_single_stack(settings)
+    return settings
+
+
+def _check_single_stack(s: StackSettings) -> None:
+    f = s.stack_file
+    if s.peer_region == s.region:
+        raise _fail(f, f"{PROJECT}:peerRegion", s.peer_region, "must differ from aws:region")
+    wrong = [az for az in s.network.availability_zones if not az.startswith(s.region)]
+    if wrong:
+        raise _fail(
+            f,
+            f"{PROJECT}:network.availabilityZones",
+            wrong[0],
+            f"every zone must be in {s.region} (e.g. {s.region}a)",
+        )
+    azs = len(s.network.availability_zones)
+    for role in ROLES:
+        nat = getattr(s.profiles, role).nat_gateways
+        if nat is not None and nat > azs:
+            raise _fail(
+                f,
+                f"{PROJECT}:profiles.{role}.natGateways",
+                nat,
+                f"at most one per availability zone ({azs})",
+            )
+    active_nat = s.profiles.active.nat_gateways
+    if active_nat is not None and active_nat != azs:
+        raise _fail(
+            f,
+            f"{PROJECT}:profiles.active.natGateways",
+            active_nat,
+            f"the active role runs one NAT gateway per availability zone ({azs}) or null",
+        )
+    if len(f"{s.bucket_prefix}-backup-{s.region}-replica") > 63:
+        raise _fail(f, f"{PROJECT}:bucketPrefix", s.bucket_prefix, "too long for S3 bucket names")
+
+
+def check_stack_set(stacks: Iterable[StackSettings]) -> None:
+    """Rules that need every stack file: one active region, mutual peers, disjoint CIDRs."""
+    stacks = list(stacks)
+    by_region = {}
+    for s in stacks:
+        if s.region in by_region:
+            other = by_region[s.region]
+            raise _fail(s.stack_file, "aws:region", s.region, f"{other.stack_file} already uses it")
+        by_region[s.region] = s
+    active = [s for s in stacks if s.is_active]
+    if len(active) != 1:
+        where = ", ".join(f"{s.stack_file}={s.role}" for s in stacks)
+        raise SettingsError(
+            f"{PROJECT}:role: exactly one stack must be active, found {len(active)} ({where}); "
+            "allowed: one 'active', the others 'warm'"
+        )
+    for s in stacks:
+        peer = by_region.get(s.peer_region)
+        if peer is None:
+            raise _fail(
+                s.stack_file,
+                f"{PROJECT}:peerRegion",
+                s.peer_region,
+                f"no stack file has aws:region {s.peer_region}; "
+                f"stacks: {', '.join(sorted(by_region))}",
+            )
+        if len(stacks) == 2 and peer.peer_region != s.region:
+            raise _fail(
+                peer.stack_file,
+                f"{PROJECT}:peerRegion",
+                peer.peer_region,
+                f"must be {s.region}: the two stacks are each other's peer",
+            )
+    for i, a in enumerate(stacks):
+        for b in stacks[i + 1 :]:
+            net_a = ipaddress.IPv4Network(a.network.vpc_cidr)
+            net_b = ipaddress.IPv4Network(b.network.vpc_cidr)
+            if net_a.overlaps(net_b):
+                raise _fail(
+                    b.stack_file,
+                    f"{PROJECT}:network.vpcCidr",
+                    b.network.vpc_cidr,
+                    f"overlaps {a.stack_file}'s {a.network.vpc_cidr}; "
+                    "VPC CIDRs must be disjoint (the regions are peered)",
+                )
+            if a.network.transit_gateway_asn == b.network.transit_gateway_asn:
+                raise _fail(
+                    b.stack_file,
+                    f"{PROJECT}:network.transitGatewayAsn",
+                    b.network.transit_gateway_asn,
+                    f"{a.stack_file} already uses it",
+                )
+
+
+#: Address ranges reserved for documentation (RFC 5737): placeholders, never real operators.
+_DOCUMENTATION_NETS = tuple(
+    ipaddress.IPv4Network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+)
+
+
+def advisories(s: StackSettings) -> list[str]:
+    """Valid settings that deserve a look before the first real ``pulumi up``."""
+    notes = []
+    placeholders = [
+        c
+        for c in s.cluster.public_endpoint_cidrs
+        if any(ipaddress.IPv4Network(c).subnet_of(d) for d in _DOCUMENTATION_NETS)
+    ]
+    if placeholders:
+        notes.append(
+            f"{PROJECT}:cluster.publicEndpointCidrs holds documentation ranges "
+            f"({', '.join(placeholders)}): put your CI and operator egress CIDRs there"
+        )
+    if not s.cluster.admin_role_arns:
+        notes.append(
+            f"{PROJECT}:cluster.adminRoleArns is empty: only the identity that creates the "
+            "cluster gets cluster-admin"
+        )
+    if not s.allowed_account_ids:
+        notes.append(
+            f"{PROJECT}:allowedAccountIds is empty: any AWS account the credentials point at "
+            "will be deployed to"
+        )
+    return notes
+
+
+def settings_field_aliases() -> dict[str, str]:
+    """``atnt-platform`` config key -> field name, for the loaders."""
+    return {
+        (f.alias or n): n
+        for n, f in StackSettings.model_fields.items()
+        if n not in _LOADER_FIELDS and n not in _EXTERNAL_KEYS
+    }
+
+
+def load_settings() -> StackSettings:
+    """Read this stack's configuration through the Pulumi runtime and validate it."""
+    import pulumi
+
+    raw: dict[str, Any] = {}
+    region = pulumi.Config("aws").get("region")
+    if region is not None:
+        raw["region"] = region
+    cfg = pulumi.Config(PROJECT)
+    for key in settings_field_aliases():
+        text = cfg.get(key)
+        if text is None:
+            continue
+        try:
+            raw[key] = json.loads(text)
+        except json.JSONDecodeError:
+            raw[key] = text
+    return parse_settings(pulumi.get_stack(), raw)

@@ -1,0 +1,106 @@
+"""Read ``Pulumi.<stack>.yaml`` files directly, for checks that need every stack at once.
+
+The program itself reads its configuration through ``pulumi.Config`` (``load_settings``); the
+offline plan and the tests read the same files here, validate each with ``parse_settings``
+and the set with ``check_stack_set``, and hand the runtime the same config the CLI would.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from config.settings import (
+    PROJECT,
+    SettingsError,
+    StackSettings,
+    check_stack_set,
+    parse_settings,
+)
+
+#: What the offline plan substitutes for a ``secure:`` value it cannot decrypt.
+SECRET_PLACEHOLDER = "[secret]"
+
+
+@dataclass(frozen=True)
+class StackFile:
+    """One stack file: its settings and the flat config map the Pulumi runtime expects."""
+
+    stack: str
+    path: Path
+    settings: StackSettings
+    runtime_config: dict[str, str]
+    secret_keys: tuple[str, ...]
+
+
+def stack_name(path: Path) -> str:
+    """``Pulumi.us-east-1.yaml`` -> ``us-east-1``."""
+    return path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+
+
+def settings_input(config: dict[str, Any]) -> dict[str, Any]:
+    """Pick the settings fields out of a stack file's ``config:`` map."""
+    raw: dict[str, Any] = {}
+    for key, value in config.items():
+        namespace, _, name = key.partition(":")
+        if key == "aws:region":
+            raw["region"] = value
+        elif namespace == PROJECT:
+            raw[name] = value  # unknown names too: validation reports them by key
+    return raw
+
+
+def read_stack_file(path: Path, overrides: dict[str, Any] | None = None) -> StackFile:
+    """Parse and validate one stack file; ``overrides`` replace whole config keys (tests)."""
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise SettingsError(f"{path.name}: not valid YAML ({err})") from None
+    config: dict[str, Any] = {**(document.get("config") or {}), **(overrides or {})}
+    stack = stack_name(path)
+    settings = parse_settings(stack, settings_input(config))
+    runtime: dict[str, str] = {}
+    secrets: list[str] = []
+    for key, value in config.items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            runtime[key] = SECRET_PLACEHOLDER
+            secrets.append(key)
+        elif isinstance(value, str):
+            runtime[key] = value
+        else:
+            runtime[key] = json.dumps(value)
+    return StackFile(stack, path, settings, runtime, tuple(secrets))
+
+
+def discover(project_dir: Path) -> list[Path]:
+    """Every stack file of the project, sorted by name."""
+    return sorted(project_dir.glob("Pulumi.*.yaml"))
+
+
+def read_all(
+    project_dir: Path, overrides: dict[str, dict[str, Any]] | None = None
+) -> list[StackFile]:
+    """Read and validate every stack file, then the rules across them.
+
+    Returned in deployment order: the active region first (the other stacks read it).
+    """
+    files = [
+        read_stack_file(p, (overrides or {}).get(stack_name(p))) for p in discover(project_dir)
+    ]
+    if not files:
+        raise SettingsError(f"no Pulumi.<stack>.yaml files in {project_dir}")
+    check_stack_set(f.settings for f in files)
+    return deployment_order(files)
+
+
+def deployment_order(files: list[StackFile]) -> list[StackFile]:
+    """Order stacks so that a stack comes after every stack it reads.
+
+    Roles never decide the order (promotion must not change how stacks are deployed). No
+    stack reads another yet, so the order is by region name: us-east-1, then us-west-2.
+    """
+    return sorted(files, key=lambda f: f.settings.region)

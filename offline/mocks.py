@@ -1,0 +1,450 @@
+"""Pulumi mocks that answer like AWS: real ID shapes, ARNs in the right region and account.
+
+Derived inputs (a route's firewall endpoint, a policy's bucket ARN) then look like what a
+real ``pulumi preview`` would show. IDs are deterministic (a hash of stack, type and name), so
+two runs of the plan produce the same JSON and a diff of it is a diff of the program.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
+
+#: The account every mocked resource lives in (AWS's documentation account).
+ACCOUNT_ID = "111122223333"
+DEPLOYER_ARN = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/platform-deployer/pulumi"
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What a handler knows about the resource being created."""
+
+    typ: str
+    name: str
+    inputs: dict[str, Any]
+    region: str
+    digest: str
+    mocks: PlanMocks
+
+    def hexid(self, n: int = 17) -> str:
+        return self.digest[:n]
+
+    def arn(self, service: str, resource: str, *, region: bool = True) -> str:
+        where = self.region if region else ""
+        return f"arn:aws:{service}:{where}:{ACCOUNT_ID}:{resource}"
+
+
+Handler = Callable[[Ctx], tuple[str, dict[str, Any]]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*types: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        for t in types:
+            HANDLERS[t] = fn
+        return fn
+
+    return register
+
+
+def _prefixed(prefix: str, service: str = "ec2", kind: str = "") -> Handler:
+    def handler(c: Ctx) -> tuple[str, dict[str, Any]]:
+        rid = f"{prefix}-{c.hexid()}"
+        out: dict[str, Any] = {}
+        if kind:
+            out["arn"] = c.arn(service, f"{kind}/{rid}")
+        return rid, out
+
+    return handler
+
+
+for _typ, _prefix, _kind in [
+    ("aws:ec2/subnet:Subnet", "subnet", "subnet"),
+    ("aws:ec2/internetGateway:InternetGateway", "igw", "internet-gateway"),
+    ("aws:ec2/natGateway:NatGateway", "nat", "natgateway"),
+    ("aws:ec2/routeTable:RouteTable", "rtb", "route-table"),
+    ("aws:ec2/routeTableAssociation:RouteTableAssociation", "rtbassoc", ""),
+    ("aws:ec2/flowLog:FlowLog", "fl", "vpc-flow-log"),
+    ("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "sg", "security-group"),
+    ("aws:ec2/securityGroup:SecurityGroup", "sg", "security-group"),
+    ("aws:ec2/launchTemplate:LaunchTemplate", "lt", "launch-template"),
+    ("aws:ec2transitgateway/transitGateway:TransitGateway", "tgw", "transit-gateway"),
+    (
+        "aws:ec2transitgateway/vpcAttachment:VpcAttachment",
+        "tgw-attach",
+        "transit-gateway-attachment",
+    ),
+    ("aws:ec2transitgateway/routeTable:RouteTable", "tgw-rtb", "transit-gateway-route-table"),
+]:
+    HANDLERS[_typ] = _prefixed(_prefix, kind=_kind)
+
+
+@handles("aws:ec2/vpc:Vpc")
+def _vpc(c: Ctx) -> tuple[str, dict[str, Any]]:
+    rid = f"vpc-{c.hexid()}"
+    return rid, {
+        "arn": c.arn("ec2", f"vpc/{rid}"),
+        "defaultSecurityGroupId": f"sg-{c.hexid()[::-1]}",
+        "mainRouteTableId": f"rtb-{c.hexid()[::-1]}",
+        "ownerId": ACCOUNT_ID,
+    }
+
+
+@handles("aws:ec2/eip:Eip")
+def _eip(c: Ctx) -> tuple[str, dict[str, Any]]:
+    rid = f"eipalloc-{c.hexid()}"
+    octet = int(c.digest[:2], 16)
+    return rid, {"allocationId": rid, "publicIp": f"198.51.100.{octet}"}
+
+
+@handles("aws:ec2/route:Route")
+def _route(c: Ctx) -> tuple[str, dict[str, Any]]:
+    return f"r-{c.inputs.get('routeTableId')}{int(c.digest[:8], 16)}", {"state": "active"}
+
+
+@handles("aws:ec2/vpcEndpoint:VpcEndpoint")
+def _vpc_endpoint(c: Ctx) -> tuple[str, dict[str, Any]]:
+    rid = f"vpce-{c.hexid()}"
+    return rid, {"arn": c.arn("ec2", f"vpc-endpoint/{rid}"), "prefixListId": f"pl-{c.hexid(8)}"}
+
+
+@handles(
+    "aws:ec2transitgateway/routeTableAssociation:RouteTableAssociation",
+    "aws:ec2transitgateway/routeTablePropagation:RouteTablePropagation",
+)
+def _tgw_link(c: Ctx) -> tuple[str, dict[str, Any]]:
+    i = c.inputs
+    return f"{i['transitGatewayRouteTableId']}_{i['transitGatewayAttachmentId']}", {}
+
+
+@handles("aws:networkfirewall/firewall:Firewall")
+def _firewall(c: Ctx) -> tuple[str, dict[str, Any]]:
+    arn = c.arn("network-firewall", f"firewall/{c.inputs['name']}")
+    states = []
+    for i, mapping in enumerate(c.inputs.get("subnetMappings", [])):
+        subnet = c.mocks.state.get(mapping["subnetId"], {})
+        states.append(
+            {
+                "availabilityZone": subnet.get("availabilityZone", f"{c.region}a"),
+                "attachments": [
+                    {"endpointId": f"vpce-{c.hexid(15)}{i:02x}", "subnetId": mapping["subnetId"]}
+                ],
+            }
+        )
+    return arn, {"arn": arn, "firewallStatuses": [{"syncStates": states}], "updateToken": "1"}
+
+
+@handles(
+    "aws:networkfirewall/ruleGroup:RuleGroup", "aws:networkfirewall/firewallPolicy:FirewallPolicy"
+)
+def _firewall_part(c: Ctx) -> tuple[str, dict[str, Any]]:
+    kind = "stateful-rulegroup" if c.typ.endswith("RuleGroup") else "firewall-policy"
+    arn = c.arn("network-firewall", f"{kind}/{c.inputs['name']}")
+    return arn, {"arn": arn, "updateToken": "1"}
+
+
+@handles("aws:networkfirewall/loggingConfiguration:LoggingConfiguration")
+def _firewall_logging(c: Ctx) -> tuple[str, dict[str, Any]]:
+    return str(c.inputs["firewallArn"]), {}
+
+
+@handles("aws:kms/key:Key")
+def _kms_key(c: Ctx) -> tuple[str, dict[str, Any]]:
+    d = c.digest
+    key_id = f"{d[:8]}-{d[8:12]}-4{d[13:16]}-8{d[17:20]}-{d[20:32]}"
+    if c.inputs.get("multiRegion"):
+        key_id = f"mrk-{d[:32]}"
+    return key_id, {"keyId": key_id, "arn": c.arn("kms", f"key/{key_id}")}
+
+
+@handles("aws:kms/replicaKey:ReplicaKey")
+def _kms_replica(c: Ctx) -> tuple[str, dict[str, Any]]:
+    key_id = str(c.inputs["primaryKeyArn"]).rsplit("/", 1)[-1]
+    return key_id, {"keyId": key_id, "arn": c.arn("kms", f"key/{key_id}")}
+
+
+@handles("aws:kms/alias:Alias")
+def _kms_alias(c: Ctx) -> tuple[str, dict[str, Any]]:
+    name = c.inputs["name"]
+    return name, {"arn": c.arn("kms", name), "targetKeyArn": c.arn("kms", "key/")}
+
+
+@handles("aws:s3/bucket:Bucket")
+def _bucket(c: Ctx) -> tuple[str, dict[str, Any]]:
+    name = c.inputs.get("bucket") or f"{c.name}-{c.hexid(7)}"
+    return name, {
+        "bucket": name,
+        "arn": f"arn:aws:s3:::{name}",
+        "region": c.region,
+        "bucketDomainName": f"{name}.s3.amazonaws.com",
+        "bucketRegionalDomainName": f"{name}.s3.{c.region}.amazonaws.com",
+    }
+
+
+@handles("aws:ecr/repository:Repository")
+def _repository(c: Ctx) -> tuple[str, dict[str, Any]]:
+    name = c.inputs["name"]
+    return name, {
+        "arn": c.arn("ecr", f"repository/{name}"),
+        "registryId": ACCOUNT_ID,
+        "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{c.region}.amazonaws.com/{name}",
+    }
+
+
+@handles(
+    "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration",
+    "aws:ecr/replicationConfiguration:ReplicationConfiguration",
+)
+def _registry_setting(c: Ctx) -> tuple[str, dict[str, Any]]:
+    return ACCOUNT_ID, {"registryId": ACCOUNT_ID}
+
+
+@handles("aws:ecr/lifecyclePolicy:LifecyclePolicy")
+def _ecr_lifecycle(c: Ctx) -> tuple[str, dict[str, Any]]:
+    return str(c.inputs["repository"]), {"registryId": ACCOUNT_ID}
+
+
+@handles("aws:secretsmanager/secret:Secret")
+def _secret(c: Ctx) -> tuple[str, dict[str, Any]]:
+    arn = c.arn("secretsmanager", f"secret:{c.inputs['name']}-{c.hexid(6)}")
+    replicas = [{**r, "status": "InSync"} for r in c.inputs.get("replicas", [])]
+    return arn, {"arn": arn, "replicas": replicas}
+
+
+@handles("aws:iam/role:Role")
+def _role(c: Ctx) -> tuple[str, dict[str, Any]]:
+    name = c.inputs.get("name") or f"{c.name}-{c.hexid(7)}"
+    return name, {
+        "name": name,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
+        "uniqueId": f"AROA{c.digest[:17].upper()}",
+    }
+
+
+@handles("aws:iam/rolePolicy:RolePolicy")
+def _role_policy(c: Ctx) -> tuple[str, dict[str, Any]]:
+    name = c.inputs.get("name") or f"{c.name}-{c.hexid(7)}"
+    return f"{c.inputs.get('role')}:{name}", {"name": name}
+
+
+@handles("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+def _role_attachment(c: Ctx) -> tuple[str, dict[str, Any]]:
+    return f"{c.inputs.get('role')}-{c.hexid(20)}", {}
+
+
+@handles("aws:cloudwatch/logGroup:LogGroup")
+def _log_group(c: Ctx) -> tuple[str, dict[str, Any]]:
+    name = c.inputs.get("name") or f"{c.name}-{c.hexid(7)}"
+    return name, {"name": name, "arn": c.arn("logs", f"log-group:{name}")}
+
+
+@handles("aws:route53/zone:Zone")
+def _zone(c: Ctx) -> tuple[str, dict[str, Any]]:
+    zone_id = f"Z{c.digest[:20].upper()}"
+    return zone_id, {
+        "zoneId": zone_id,
+        "arn": f"arn:aws:route53:::hostedzone/{zone_id}",
+        "nameServers": [f"ns-{int(c.digest[i : i + 3], 16)}.awsdns-00.com" for i in (0, 3)],
+    }
+
+
+@handles("aws:eks/addon:Addon")
+def _addon(c: Ctx) -> tuple[str, dict[str, Any]]:
+    cluster, addon = c.inputs["clusterName"], c.inputs["addonName"]
+    return f"{cluster}:{addon}", {
+        "arn": c.arn("eks", f"addon/{cluster}/{addon}/{c.hexid(8)}"),
+        "addonVersion": c.inputs.get("addonVersion") or "eks-default",
+    }
+
+
+@handles("eks:index:Cluster")
+def _eks_cluster(c: Ctx) -> tuple[str, dict[str, Any]]:
+    name = c.inputs.get("name") or f"{c.name}-{c.hexid(7)}"
+    endpoint = f"https://{c.digest[:32].upper()}.gr7.{c.region}.eks.amazonaws.com"
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": name,
+                "cluster": {
+                    "server": endpoint,
+                    "certificate-authority-data": "LS0tLS1CRUdJTi0tLS0t",
+                },
+            }
+        ],
+        "contexts": [{"name": "aws", "context": {"cluster": name, "user": "aws"}}],
+        "current-context": "aws",
+        "users": [
+            {
+                "name": "aws",
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": "aws",
+                        "args": ["eks", "get-token", "--cluster-name", name, "--region", c.region],
+                    }
+                },
+            }
+        ],
+    }
+    return name, {
+        "kubeconfig": kubeconfig,
+        "kubeconfigJson": json.dumps(kubeconfig),
+        "clusterSecurityGroupId": f"sg-{c.hexid()}",
+        "oidcIssuer": endpoint.removeprefix("https://"),
+    }
+
+
+def _kubernetes(c: Ctx) -> tuple[str, dict[str, Any]]:
+    meta = dict(c.inputs.get("metadata") or {})
+    namespace = meta.get("namespace")
+    name = meta.get("name") or c.name
+    meta.setdefault("name", name)
+    meta["uid"] = (
+        f"{c.digest[:8]}-{c.digest[8:12]}-{c.digest[12:16]}-{c.digest[16:20]}-{c.digest[20:32]}"
+    )
+    return f"{namespace}/{name}" if namespace else name, {"metadata": meta}
+
+
+class PlanMocks(pulumi.runtime.Mocks):
+    """Answers resource registrations and the few invokes the program makes."""
+
+    def __init__(
+        self,
+        stack: str,
+        home_region: str,
+        references: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.stack = stack
+        self.home_region = home_region
+        #: stack name -> outputs, for StackReferences to stacks planned earlier in the run.
+        self.references = dict(references or {})
+        self.provider_regions: dict[str, str] = {}
+        #: resource id -> state, for handlers that look at other resources.
+        self.state: dict[str, dict[str, Any]] = {}
+
+    def _region(self, args: MockResourceArgs) -> str:
+        explicit = args.inputs.get("region")
+        if isinstance(explicit, str) and explicit:
+            return explicit
+        provider_id = (args.provider or "").rsplit("::", 1)[-1]
+        return self.provider_regions.get(provider_id, self.home_region)
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        digest = hashlib.sha256(f"{self.stack}/{args.typ}/{args.name}".encode()).hexdigest()
+        if args.typ.startswith("pulumi:providers:"):
+            pid = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+            region = args.inputs.get("region")
+            if isinstance(region, str):
+                self.provider_regions[pid] = region
+            return pid, dict(args.inputs)
+        if args.typ == "pulumi:pulumi:StackReference":
+            referenced = str(args.inputs.get("name", "")).rsplit("/", 1)[-1]
+            outputs = dict(self.references.get(referenced, {}))
+            return str(args.inputs.get("name")), {
+                "name": args.inputs.get("name"),
+                "outputs": outputs,
+                "secretOutputNames": [],
+            }
+        if not args.custom and not args.typ.startswith("eks:"):
+            return "", {}  # a component: no physical resource
+        ctx = Ctx(args.typ, args.name, dict(args.inputs), self._region(args), digest, self)
+        handler = HANDLERS.get(args.typ)
+        if handler is None and args.typ.startswith("kubernetes:"):
+            handler = _kubernetes
+        if handler is None:
+            rid, extra = _generic(ctx)
+        else:
+            rid, extra = handler(ctx)
+        state = {**args.inputs, **extra}
+        self.state[rid] = state
+        return rid, state
+
+    def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": DEPLOYER_ARN,
+                "userId": "AROAEXAMPLEDEPLOYER:pulumi",
+                "id": ACCOUNT_ID,
+            }
+        raise NotImplementedError(
+            f"the program calls {args.token}, which the offline plan does not answer; "
+            "prefer configuration over invokes (decisions.md 6) or add a realistic answer "
+            "to offline/mocks.py"
+        )
+
+
+def _generic(c: Ctx) -> tuple[str, dict[str, Any]]:
+    """Any other resource: an id from its name and, for AWS, an ARN of the usual shape."""
+    rid = f"{c.name}-{c.hexid(8)}"
+    if not c.typ.startswith("aws:"):
+        return rid, {}
+    module, _, kind = c.typ.split(":")[1].partition("/")
+    service = {
+        "cloudwatch": "logs",
+        "ec2transitgateway": "ec2",
+        "networkfirewall": "network-firewall",
+    }.get(module, module)
+    return rid, {"arn": c.arn(service, f"{kind}/{rid}")}
+
+
+@dataclass
+class Registration:
+    """One resource as the program registered it, with the options mocks do not see."""
+
+    urn: str
+    id: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    remote: bool
+    provider: str
+    providers: dict[str, str]
+    inputs: dict[str, Any]
+    dependencies: list[str]
+    protect: bool
+    retain_on_delete: bool
+    ignore_changes: list[str]
+
+
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, remembering every registration request in order."""
+
+    def __init__(self, mocks: PlanMocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.registrations.append(
+                Registration(
+                    urn=response.urn,
+                    id=response.id,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    custom=request.custom,
+                    remote=request.remote,
+                    provider=request.provider.rsplit("::", 1)[0] if request.provider else "",
+                    providers={k: v.rsplit("::", 1)[0] for k, v in request.providers.items()},
+                    inputs=rpc.deserialize_properties(request.object) or {},
+                    dependencies=list(request.dependencies),
+                    protect=request.protect if request.HasField("protect") else False,
+                    retain_on_delete=(
+                        request.retainOnDelete if request.HasField("retainOnDelete") else False
+                    ),
+                    ignore_changes=list(request.ignoreChanges),
+                )
+            )
+        return response

@@ -1,0 +1,112 @@
+"""Run the program for each stack under mocks and capture what it would register.
+
+The result per stack (``StackPlan.document``) is the plan JSON documented in the README:
+``{"project", "stack", "config", "outputs", "resources": [...]}``.
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from config.settings import PROJECT
+from config.stack_files import SECRET_PLACEHOLDER, StackFile
+from offline.mocks import PlanMocks, RecordingMonitor, Registration
+
+
+@dataclass(frozen=True)
+class StackPlan:
+    """What one stack registers and exports under mocks."""
+
+    stack_file: StackFile
+    registrations: list[Registration]
+    #: Exports with their real values (what a StackReference to this stack reads).
+    outputs: dict[str, Any]
+    secret_outputs: frozenset[str]
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """The plan JSON of this stack."""
+        sf = self.stack_file
+        return {
+            "project": PROJECT,
+            "stack": sf.stack,
+            "config": {k: v for k, v in sf.runtime_config.items() if k not in sf.secret_keys},
+            "outputs": {
+                k: SECRET_PLACEHOLDER if k in self.secret_outputs else _plain(v)
+                for k, v in sorted(self.outputs.items())
+            },
+            "resources": [_resource(r) for r in sorted(self.registrations, key=lambda r: r.urn)],
+        }
+
+
+def _plain(value: Any) -> Any:
+    """Wire values as JSON: secrets hidden, integral floats as ints, resources by URN."""
+    if rpc.is_rpc_secret(value):
+        return SECRET_PLACEHOLDER
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, pulumi.Resource):
+        return "[resource]"
+    return value
+
+
+def _resource(r: Registration) -> dict[str, Any]:
+    return {
+        "urn": r.urn,
+        "id": r.id or None,
+        "type": r.type,
+        "name": r.name,
+        "parent": r.parent or None,
+        "custom": r.custom,
+        "provider": r.provider or None,
+        "providers": r.providers or None,
+        "inputs": _plain(r.inputs),
+        "dependencies": r.dependencies,
+        "protect": r.protect,
+        "retainOnDelete": r.retain_on_delete,
+        "ignoreChanges": r.ignore_changes,
+    }
+
+
+def plan_stack(
+    project_dir: Path, stack_file: StackFile, references: dict[str, dict[str, Any]]
+) -> StackPlan:
+    """Run ``__main__.py`` for one stack; ``references`` answers its StackReferences."""
+    stack = stack_file.stack
+    mocks = PlanMocks(stack, stack_file.settings.region, references)
+    monitor = RecordingMonitor(mocks)
+    runtime_settings.ROOT.set(None)  # a fresh root Stack resource per stack
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(stack_file.runtime_config), list(stack_file.secret_keys))
+    main = str(project_dir / "__main__.py")
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+
+    def program() -> None:
+        runpy.run_path(main, run_name="__main__")
+
+    _sync_await(run_pulumi_func(program))
+    root = runtime_settings.get_root_resource()
+    exported: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
+    outputs: dict[str, Any] = {}
+    secret: set[str] = set()
+    for key, value in exported.items():
+        out = pulumi.Output.from_input(value)
+        outputs[key] = _sync_await(out.future())
+        if _sync_await(out.is_secret()):
+            secret.add(key)
+    return StackPlan(stack_file, list(monitor.registrations), outputs, frozenset(secret))

@@ -1,0 +1,190 @@
+"""A readable summary of one stack's plan, drawn from the registered resources themselves.
+
+Each line reads what the program registered (not what the settings say it should), so the
+summary is evidence: if a component stops encrypting a bucket, the line changes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from config.settings import StackSettings, advisories
+
+Resource = dict[str, Any]
+
+
+class PlanView:
+    """Queries over a plan document's resources."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.resources: list[Resource] = document["resources"]
+        self.by_urn = {r["urn"]: r for r in self.resources}
+
+    def of_type(self, typ: str) -> list[Resource]:
+        return [r for r in self.resources if r["type"] == typ]
+
+    def one(self, typ: str) -> Resource:
+        found = self.of_type(typ)
+        if len(found) != 1:
+            raise LookupError(f"expected one {typ}, found {len(found)}")
+        return found[0]
+
+    def region_of(self, r: Resource) -> str:
+        """The region a resource lands in: its provider's (or its component's providers')."""
+        provider = r.get("provider") or (r.get("providers") or {}).get("aws")
+        if provider and provider in self.by_urn:
+            return str(self.by_urn[provider]["inputs"].get("region", "?"))
+        parent = r.get("parent")
+        if parent and parent in self.by_urn:
+            return self.region_of(self.by_urn[parent])
+        return "?"
+
+    def stateful(self) -> Iterator[Resource]:
+        kinds = {
+            "eks:index:Cluster",
+            "aws:kms/key:Key",
+            "aws:kms/replicaKey:ReplicaKey",
+            "aws:s3/bucket:Bucket",
+            "aws:ecr/repository:Repository",
+            "aws:secretsmanager/secret:Secret",
+            "aws:networkfirewall/firewall:Firewall",
+            "aws:ec2transitgateway/transitGateway:TransitGateway",
+        }
+        return (r for r in self.resources if r["type"] in kinds)
+
+
+def _onoff(value: object) -> str:
+    return "on" if value else "OFF"
+
+
+def summarize(document: dict[str, Any], settings: StackSettings) -> list[str]:
+    """The summary lines of one stack."""
+    v = PlanView(document)
+    lines = [
+        f"== {settings.stack}: role {settings.role}, region {settings.region}, "
+        f"peer {settings.peer_region} =="
+    ]
+    custom = [r for r in v.resources if r["custom"]]
+    stateful = list(v.stateful())
+    protected = [r for r in stateful if r["protect"]]
+    retained = [r for r in stateful if r["retainOnDelete"]]
+    lines.append(
+        f"resources   {len(v.resources)} ({len(custom)} cloud resources); stateful "
+        f"{len(stateful)}: protected {len(protected)}, retained on delete {len(retained)}"
+    )
+
+    vpc = v.one("aws:ec2/vpc:Vpc")["inputs"]
+    subnets = v.of_type("aws:ec2/subnet:Subnet")
+    zones = sorted({s["inputs"]["availabilityZone"] for s in subnets})
+    nats = v.of_type("aws:ec2/natGateway:NatGateway")
+    private_defaults = [
+        r
+        for r in v.of_type("aws:ec2/route:Route")
+        if r["name"].split("-")[1:3] == ["private", "default"]
+    ]
+    via_firewall = [r for r in private_defaults if r["inputs"].get("vpcEndpointId")]
+    lines.append(
+        f"network     VPC {vpc['cidrBlock']} over {', '.join(zones)}; {len(subnets)} subnets; "
+        f"NAT gateways {len(nats)}; private egress via firewall {len(via_firewall)}/{len(zones)}"
+    )
+    fw = v.one("aws:networkfirewall/firewall:Firewall")["inputs"]
+    rules = v.one("aws:networkfirewall/ruleGroup:RuleGroup")["inputs"]
+    domains = rules["ruleGroup"]["rulesSource"]["rulesSourceList"]["targets"]
+    logging = v.one("aws:networkfirewall/loggingConfiguration:LoggingConfiguration")["inputs"]
+    log_types = [d["logType"] for d in logging["loggingConfiguration"]["logDestinationConfigs"]]
+    lines.append(
+        f"firewall    {fw['name']}: delete protection {_onoff(fw.get('deleteProtection'))}, "
+        f"{len(domains)} allowed domains, logs {'+'.join(log_types)}"
+    )
+    tgw = v.one("aws:ec2transitgateway/transitGateway:TransitGateway")["inputs"]
+    lines.append(
+        f"transit     TGW ASN {tgw['amazonSideAsn']}, "
+        f"auto-accept {tgw['autoAcceptSharedAttachments']}, "
+        f"default route table association {tgw['defaultRouteTableAssociation']}"
+    )
+    zone = v.one("aws:route53/zone:Zone")["inputs"]
+    lines.append(f"dns         private zone {zone['name']}")
+
+    eks = v.one("eks:index:Cluster")["inputs"]
+    endpoint = "private"
+    if eks.get("endpointPublicAccess"):
+        endpoint += f" + public ({', '.join(eks.get('publicAccessCidrs') or [])})"
+    lines.append(
+        f"eks         {eks['name']} {eks['version']} ({eks['upgradePolicy']['supportType']}), "
+        f"endpoint {endpoint}, logs {len(eks['enabledClusterLogTypes'])}/5, secrets KMS "
+        f"{_onoff(eks.get('encryptionConfigKeyArn'))}, deletion protection "
+        f"{_onoff(eks.get('deletionProtection'))}, admins {len(eks.get('accessEntries') or {})}"
+    )
+    addons = [(r["inputs"]["addonName"], r["parent"]) for r in v.of_type("aws:eks/addon:Addon")]
+    before = sorted(n for n, p in addons if p.endswith("RegionalCluster::cluster"))
+    after = sorted(n for n, p in addons if n not in before)
+    lines.append(f"add-ons     before nodes: {', '.join(before)}; after nodes: {', '.join(after)}")
+    for sc in v.of_type("kubernetes:storage.k8s.io/v1:StorageClass"):
+        i = sc["inputs"]
+        default = (
+            i["metadata"].get("annotations", {}).get("storageclass.kubernetes.io/is-default-class")
+            == "true"
+        )
+        lines.append(
+            f"storage     {i['metadata']['name']}{' (default)' if default else ''}: "
+            f"{i['parameters']['type']}, encrypted {i['parameters'].get('encrypted')}, "
+            f"reclaim {i['reclaimPolicy']}"
+        )
+
+    repos = v.of_type("aws:ecr/repository:Repository")
+    replication = v.one("aws:ecr/replicationConfiguration:ReplicationConfiguration")["inputs"]
+    targets = sorted(
+        {
+            d["region"]
+            for rule in replication["replicationConfiguration"]["rules"]
+            for d in rule["destinations"]
+        }
+    )
+    immutable = sum(r["inputs"].get("imageTagMutability") == "IMMUTABLE" for r in repos)
+    lines.append(
+        f"registry    {len(repos)} repositories ({immutable} immutable), replicated to "
+        f"{', '.join(targets)}"
+    )
+    secrets = v.of_type("aws:secretsmanager/secret:Secret")
+    replica_regions = sorted(
+        {rep["region"] for s in secrets for rep in s["inputs"].get("replicas", [])}
+    )
+    windows = sorted({s["inputs"].get("recoveryWindowInDays") for s in secrets})
+    lines.append(
+        f"secrets     {len(secrets)} secrets, replicas in {', '.join(replica_regions)}, "
+        f"recovery window {'/'.join(str(w) for w in windows)} days"
+    )
+    for bucket in v.of_type("aws:s3/bucket:Bucket"):
+        lines.append(f"bucket      {bucket['inputs']['bucket']} in {v.region_of(bucket)}")
+    keys = v.of_type("aws:kms/key:Key")
+    rotated = sum(bool(k["inputs"].get("enableKeyRotation")) for k in keys)
+    lines.append(
+        f"kms         {len(keys)} keys, rotation {rotated}/{len(keys)}; "
+        f"{len(v.of_type('aws:kms/replicaKey:ReplicaKey'))} replica key(s)"
+    )
+
+    counts = Counter(r["type"] for r in custom)
+    top = ", ".join(f"{t.split(':')[-1]} {n}" for t, n in counts.most_common(8))
+    lines.append(f"types       {top}, ...")
+    outputs = document["outputs"]
+    lines.append(f"outputs     {', '.join(sorted(outputs))}")
+
+    warnings = advisories(settings)
+    node_groups = v.of_type("aws:eks/nodeGroup:NodeGroup") + v.of_type("eks:index:ManagedNodeGroup")
+    if not node_groups:
+        warnings.append(
+            "no worker nodes are declared yet: CoreDNS and the EBS CSI driver report DEGRADED "
+            "until nodes join"
+        )
+    for w in warnings:
+        lines.append(f"warning     {w}")
+    return lines
+
+
+def dumps(document: dict[str, Any]) -> str:
+    """The plan file's text: stable key order, so plans diff cleanly."""
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
