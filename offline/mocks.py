@@ -415,6 +415,8 @@ class Registration:
     protect: bool
     retain_on_delete: bool
     ignore_changes: list[str]
+    #: What the mocks answered (outputs); not part of the plan JSON.
+    state: dict[str, Any]
 
 
 class RecordingMonitor(MockMonitor):
@@ -445,6 +447,7 @@ class RecordingMonitor(MockMonitor):
                         request.retainOnDelete if request.HasField("retainOnDelete") else False
                     ),
                     ignore_changes=list(request.ignoreChanges),
+                    state=rpc.deserialize_properties(response.object) or {},
                 )
             )
         return response

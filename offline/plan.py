@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import runpy
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,11 @@ class StackPlan:
             "resources": [_resource(r) for r in sorted(self.registrations, key=lambda r: r.urn)],
         }
 
+    @property
+    def states(self) -> dict[str, dict[str, Any]]:
+        """URN -> outputs the mocks answered, for in-process checks."""
+        return {r.urn: _plain(r.state) for r in self.registrations}
+
 
 def _plain(value: Any) -> Any:
     """Wire values as JSON: secrets hidden, integral floats as ints, resources by URN."""
@@ -75,30 +81,28 @@ def _resource(r: Registration) -> dict[str, Any]:
         "provider": r.provider or None,
         "providers": r.providers or None,
         "inputs": _plain(r.inputs),
-        "dependencies": r.dependencies,
+        "dependencies": sorted(set(r.dependencies)),
         "protect": r.protect,
         "retainOnDelete": r.retain_on_delete,
         "ignoreChanges": r.ignore_changes,
     }
 
 
-def plan_stack(
-    project_dir: Path, stack_file: StackFile, references: dict[str, dict[str, Any]]
-) -> StackPlan:
-    """Run ``__main__.py`` for one stack; ``references`` answers its StackReferences."""
-    stack = stack_file.stack
-    mocks = PlanMocks(stack, stack_file.settings.region, references)
+def run_program(
+    stack: str,
+    home_region: str,
+    program: Callable[[], None],
+    *,
+    config: dict[str, str] | None = None,
+    secret_keys: list[str] | None = None,
+    references: dict[str, dict[str, Any]] | None = None,
+) -> tuple[list[Registration], dict[str, Any], frozenset[str]]:
+    """Run ``program`` under fresh mocks; return its registrations, exports and secret exports."""
+    mocks = PlanMocks(stack, home_region, references)
     monitor = RecordingMonitor(mocks)
-    runtime_settings.ROOT.set(None)  # a fresh root Stack resource per stack
+    runtime_settings.ROOT.set(None)  # a fresh root Stack resource per run
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
-    pulumi.runtime.set_all_config(dict(stack_file.runtime_config), list(stack_file.secret_keys))
-    main = str(project_dir / "__main__.py")
-    if str(project_dir) not in sys.path:
-        sys.path.insert(0, str(project_dir))
-
-    def program() -> None:
-        runpy.run_path(main, run_name="__main__")
-
+    pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys or []))
     _sync_await(run_pulumi_func(program))
     root = runtime_settings.get_root_resource()
     exported: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
@@ -109,4 +113,26 @@ def plan_stack(
         outputs[key] = _sync_await(out.future())
         if _sync_await(out.is_secret()):
             secret.add(key)
-    return StackPlan(stack_file, list(monitor.registrations), outputs, frozenset(secret))
+    return list(monitor.registrations), outputs, frozenset(secret)
+
+
+def plan_stack(
+    project_dir: Path, stack_file: StackFile, references: dict[str, dict[str, Any]]
+) -> StackPlan:
+    """Run ``__main__.py`` for one stack; ``references`` answers its StackReferences."""
+    main = str(project_dir / "__main__.py")
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+
+    def program() -> None:
+        runpy.run_path(main, run_name="__main__")
+
+    registrations, outputs, secret = run_program(
+        stack_file.stack,
+        stack_file.settings.region,
+        program,
+        config=stack_file.runtime_config,
+        secret_keys=list(stack_file.secret_keys),
+        references=references,
+    )
+    return StackPlan(stack_file, registrations, outputs, secret)

@@ -8,53 +8,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 from config.settings import StackSettings, advisories
-
-Resource = dict[str, Any]
-
-
-class PlanView:
-    """Queries over a plan document's resources."""
-
-    def __init__(self, document: dict[str, Any]) -> None:
-        self.document = document
-        self.resources: list[Resource] = document["resources"]
-        self.by_urn = {r["urn"]: r for r in self.resources}
-
-    def of_type(self, typ: str) -> list[Resource]:
-        return [r for r in self.resources if r["type"] == typ]
-
-    def one(self, typ: str) -> Resource:
-        found = self.of_type(typ)
-        if len(found) != 1:
-            raise LookupError(f"expected one {typ}, found {len(found)}")
-        return found[0]
-
-    def region_of(self, r: Resource) -> str:
-        """The region a resource lands in: its provider's (or its component's providers')."""
-        provider = r.get("provider") or (r.get("providers") or {}).get("aws")
-        if provider and provider in self.by_urn:
-            return str(self.by_urn[provider]["inputs"].get("region", "?"))
-        parent = r.get("parent")
-        if parent and parent in self.by_urn:
-            return self.region_of(self.by_urn[parent])
-        return "?"
-
-    def stateful(self) -> Iterator[Resource]:
-        kinds = {
-            "eks:index:Cluster",
-            "aws:kms/key:Key",
-            "aws:kms/replicaKey:ReplicaKey",
-            "aws:s3/bucket:Bucket",
-            "aws:ecr/repository:Repository",
-            "aws:secretsmanager/secret:Secret",
-            "aws:networkfirewall/firewall:Firewall",
-            "aws:ec2transitgateway/transitGateway:TransitGateway",
-        }
-        return (r for r in self.resources if r["type"] in kinds)
+from offline.view import PlanView
 
 
 def _onoff(value: object) -> str:

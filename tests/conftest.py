@@ -1,0 +1,61 @@
+"""Shared fixtures: the real stack files planned under mocks, and a runner for one component."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+
+from config.stack_files import StackFile, read_all
+from offline.plan import _plain, _resource, plan_stack, run_program
+from offline.view import PlanView
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def plan_all(overrides: dict[str, dict[str, Any]] | None = None) -> dict[str, PlanView]:
+    """Plan every stack file (with config overrides per stack) in deployment order."""
+    views: dict[str, PlanView] = {}
+    references: dict[str, dict[str, Any]] = {}
+    for stack_file in read_all(PROJECT_DIR, overrides):
+        plan = plan_stack(PROJECT_DIR, stack_file, references)
+        references[stack_file.stack] = plan.outputs
+        views[stack_file.stack] = PlanView(plan.document, plan.states)
+    return views
+
+
+@pytest.fixture(scope="session")
+def plans() -> dict[str, PlanView]:
+    """Both real stacks, planned once for the session."""
+    return plan_all()
+
+
+@pytest.fixture(scope="session")
+def stack_files() -> dict[str, StackFile]:
+    return {f.stack: f for f in read_all(PROJECT_DIR)}
+
+
+def run_component(
+    build: Callable[[aws.Provider, aws.Provider], None],
+    *,
+    region: str = "us-east-1",
+    peer_region: str = "us-west-2",
+) -> PlanView:
+    """Build a component under mocks with explicit home and peer providers; view the result."""
+
+    def program() -> None:
+        home = aws.Provider("home", region=region)
+        peer = aws.Provider("peer", region=peer_region)
+        build(home, peer)
+
+    registrations, outputs, _ = run_program("test", region, program)
+    document = {"resources": [_resource(r) for r in registrations], "outputs": outputs}
+    return PlanView(document, {r.urn: _plain(r.state) for r in registrations})
+
+
+def home_opts(home: aws.Provider) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(providers={"aws": home})

@@ -1,0 +1,145 @@
+"""Keys, buckets, registry and secrets of both real stacks: encrypted, replicated, protected."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from offline.view import PlanView
+
+STACKS = [("us-east-1", "us-west-2"), ("us-west-2", "us-east-1")]
+
+
+@pytest.fixture(params=STACKS, ids=[s for s, _ in STACKS])
+def stack(request: pytest.FixtureRequest, plans: dict[str, PlanView]) -> tuple[PlanView, str, str]:
+    name, peer = request.param
+    return plans[name], name, peer
+
+
+def _key_arn(v: PlanView, purpose: str) -> str:
+    (key,) = [k for k in v.of_type("aws:kms/key:Key") if k["inputs"]["tags"]["purpose"] == purpose]
+    return str(v.state_of(key)["arn"])
+
+
+def test_every_stateful_resource_is_protected(stack: tuple[PlanView, str, str]) -> None:
+    v, _, _ = stack
+    stateful = list(v.stateful())
+    assert len(stateful) >= 20
+    assert [r["urn"] for r in stateful if not r["protect"]] == []
+    # Where data lives, deleting the resource from the program must not delete the data.
+    data = [r for r in stateful if r["type"] not in {
+        "eks:index:Cluster", "aws:networkfirewall/firewall:Firewall",
+        "aws:ec2transitgateway/transitGateway:TransitGateway"}]  # fmt: skip
+    assert [r["urn"] for r in data if not r["retainOnDelete"]] == []
+
+
+def test_keys_rotate_and_the_data_key_has_a_replica_in_the_peer_region(
+    stack: tuple[PlanView, str, str],
+) -> None:
+    v, region, peer = stack
+    keys = v.of_type("aws:kms/key:Key")
+    assert {k["inputs"]["tags"]["purpose"] for k in keys} == {"eks", "logs", "ebs", "data"}
+    assert all(k["inputs"]["enableKeyRotation"] is True for k in keys)
+    assert all(k["inputs"]["deletionWindowInDays"] == 30 for k in keys)
+    assert all(v.region_of(k) == region for k in keys)
+    (replica,) = v.of_type("aws:kms/replicaKey:ReplicaKey")
+    assert replica["inputs"]["primaryKeyArn"] == _key_arn(v, "data")
+    assert v.region_of(replica) == peer
+
+
+def test_backup_bucket_is_private_versioned_encrypted_and_replicated(
+    stack: tuple[PlanView, str, str],
+) -> None:
+    v, region, peer = stack
+    buckets = {b["inputs"]["bucket"]: b for b in v.of_type("aws:s3/bucket:Bucket")}
+    source = buckets[f"atnt-unibeam-backup-{region}"]
+    replica = buckets[f"atnt-unibeam-backup-{region}-replica"]
+    assert (v.region_of(source), v.region_of(replica)) == (region, peer)
+    replica_key = v.state_of(v.one("aws:kms/replicaKey:ReplicaKey"))["arn"]
+    for bucket, key in ((source, _key_arn(v, "data")), (replica, replica_key)):
+        name = bucket["id"]
+
+        def setting(typ: str, bucket_name: str = name) -> dict:
+            (found,) = [r for r in v.of_type(typ) if r["inputs"]["bucket"] == bucket_name]
+            return dict(found["inputs"])
+
+        versioning = setting("aws:s3/bucketVersioning:BucketVersioning")
+        assert versioning["versioningConfiguration"]["status"] == "Enabled"
+        (rule,) = setting(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        )["rules"]
+        assert rule["applyServerSideEncryptionByDefault"] == {
+            "sseAlgorithm": "aws:kms",
+            "kmsMasterKeyId": key,
+        }
+        block = setting("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+        assert all(
+            block[k] is True
+            for k in (
+                "blockPublicAcls",
+                "blockPublicPolicy",
+                "ignorePublicAcls",
+                "restrictPublicBuckets",
+            )
+        )
+        policy = json.loads(setting("aws:s3/bucketPolicy:BucketPolicy")["policy"])
+        assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    (replication,) = v.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    (rule,) = replication["inputs"]["rules"]
+    assert replication["inputs"]["bucket"] == source["id"]
+    assert rule["destination"]["bucket"] == v.state_of(replica)["arn"]
+    assert rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"] == replica_key
+    assert rule["destination"]["replicationTime"]["status"] == "Enabled"
+    assert rule["deleteMarkerReplication"]["status"] == "Enabled"
+
+
+def test_replication_role_reads_source_and_writes_only_the_replica(
+    stack: tuple[PlanView, str, str],
+) -> None:
+    v, region, _ = stack
+    role = v.named("backup-replication", "aws:iam/role:Role")
+    trust = v.policy(role, "assumeRolePolicy")["Statement"][0]
+    assert trust["Principal"] == {"Service": "s3.amazonaws.com"}
+    (policy,) = [p for p in v.of_type("aws:iam/rolePolicy:RolePolicy")
+                 if p["inputs"]["role"] == role["id"]]  # fmt: skip
+    writes = [s for s in v.policy(policy)["Statement"] if "s3:ReplicateObject" in s["Action"]]
+    assert writes[0]["Resource"] == [f"arn:aws:s3:::atnt-unibeam-backup-{region}-replica/*"]
+
+
+def test_registry_is_immutable_scanned_encrypted_and_replicated_to_the_peer(
+    stack: tuple[PlanView, str, str],
+) -> None:
+    v, _, peer = stack
+    repos = v.of_type("aws:ecr/repository:Repository")
+    assert sorted(r["inputs"]["name"] for r in repos) == sorted(
+        f"unibeam/{s}" for s in
+        ("sim", "sms", "mno", "api", "dashboard", "timer", "scheduled-jobs", "audit"))  # fmt: skip
+    data_key = _key_arn(v, "data")
+    for repo in repos:
+        i = repo["inputs"]
+        assert i["imageTagMutability"] == "IMMUTABLE"
+        assert i["imageScanningConfiguration"] == {"scanOnPush": True}
+        assert i["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": data_key}]
+    assert len(v.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")) == len(repos)
+    (rule,) = v.one("aws:ecr/replicationConfiguration:ReplicationConfiguration")["inputs"][
+        "replicationConfiguration"]["rules"]  # fmt: skip
+    assert rule["destinations"] == [{"region": peer, "registryId": "111122223333"}]
+    assert rule["repositoryFilters"] == [{"filter": "unibeam", "filterType": "PREFIX_MATCH"}]
+
+
+def test_secrets_are_encrypted_replicated_and_recoverable(
+    stack: tuple[PlanView, str, str],
+) -> None:
+    v, region, peer = stack
+    secrets = v.of_type("aws:secretsmanager/secret:Secret")
+    assert sorted(s["inputs"]["name"] for s in secrets) == [
+        f"atnt/{region}/{k}" for k in ("atlas", "cloudflare", "redis", "smpp")
+    ]
+    replica_key = v.state_of(v.one("aws:kms/replicaKey:ReplicaKey"))["arn"]
+    for s in secrets:
+        i = s["inputs"]
+        assert i["kmsKeyId"] == _key_arn(v, "data")
+        assert i["recoveryWindowInDays"] == 30
+        assert i["replicas"] == [{"region": peer, "kmsKeyId": replica_key}]
+        assert "secretString" not in i  # values are never in the program or its config

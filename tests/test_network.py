@@ -1,0 +1,171 @@
+"""Network: subnets per zone, and every byte leaving a private subnet passes the firewall."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.network import Network, NetworkArgs
+from offline.view import PlanView
+from tests.conftest import home_opts, run_component
+
+ZONES = ["us-east-1a", "us-east-1b", "us-east-1c"]
+
+
+def _network(nat_gateway_count: int) -> PlanView:
+    def build(home, _peer) -> None:  # type: ignore[no-untyped-def]
+        Network(
+            "net",
+            NetworkArgs(
+                name_prefix="atnt",
+                region="us-east-1",
+                account_id="111122223333",
+                vpc_cidr="10.10.0.0/16",
+                availability_zones=ZONES,
+                nat_gateway_count=nat_gateway_count,
+                egress_domains=[".amazonaws.com", "quay.io"],
+                private_zone="use1.atnt.internal",
+                cluster_name="atnt-us-east-1",
+                logs_key_arn="arn:aws:kms:us-east-1:111122223333:key/logs",
+                data_key_arn="arn:aws:kms:us-east-1:111122223333:key/data",
+                log_retention_days=90,
+            ),
+            opts=home_opts(home),
+        )
+
+    return run_component(build)
+
+
+@pytest.fixture(scope="module", params=[3, 1], ids=["nat-per-zone", "single-nat"])
+def net(request: pytest.FixtureRequest) -> PlanView:
+    return _network(request.param)
+
+
+def _zone_of_endpoint(v: PlanView) -> dict[str, str]:
+    """Firewall endpoint id -> zone, as the firewall itself reports it."""
+    firewall = v.one("aws:networkfirewall/firewall:Firewall")
+    return {
+        state["attachments"][0]["endpointId"]: state["availabilityZone"]
+        for state in v.state_of(firewall)["firewallStatuses"][0]["syncStates"]
+    }
+
+
+def _tables(v: PlanView, tier: str) -> dict[str, list[dict]]:
+    """Zone -> routes of the route table associated with that zone's ``tier`` subnet."""
+    subnets = {
+        s["id"]: s["inputs"]["availabilityZone"]
+        for s in v.of_type("aws:ec2/subnet:Subnet")
+        if s["inputs"]["tags"]["tier"] == tier
+    }
+    tables: dict[str, list[dict]] = {}
+    for assoc in v.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation"):
+        zone = subnets.get(assoc["inputs"]["subnetId"])
+        if zone:
+            rt = assoc["inputs"]["routeTableId"]
+            tables[zone] = [
+                r["inputs"]
+                for r in v.of_type("aws:ec2/route:Route")
+                if r["inputs"]["routeTableId"] == rt
+            ]
+    return tables
+
+
+def test_three_subnet_tiers_in_every_zone(net: PlanView) -> None:
+    subnets = net.of_type("aws:ec2/subnet:Subnet")
+    for tier in ("private", "public", "firewall"):
+        zones = sorted(s["inputs"]["availabilityZone"] for s in subnets
+                       if s["inputs"]["tags"]["tier"] == tier)  # fmt: skip
+        assert zones == ZONES, tier
+    assert not any(s["inputs"]["mapPublicIpOnLaunch"] for s in subnets)
+    private = [s for s in subnets if s["inputs"]["tags"]["tier"] == "private"]
+    assert all(s["inputs"]["tags"]["karpenter.sh/discovery"] == "atnt-us-east-1" for s in private)
+
+
+def test_private_egress_goes_only_through_the_firewall_endpoint_of_its_zone(
+    net: PlanView,
+) -> None:
+    endpoint_zone = _zone_of_endpoint(net)
+    private = _tables(net, "private")
+    assert sorted(private) == ZONES
+    for zone, routes in private.items():
+        defaults = [r for r in routes if r["destinationCidrBlock"] == "0.0.0.0/0"]
+        assert len(defaults) == 1, zone
+        assert endpoint_zone[defaults[0]["vpcEndpointId"]] == zone
+        # Nothing in a private table bypasses the firewall to the internet.
+        assert not any(r.get("natGatewayId") or r.get("gatewayId") for r in routes), zone
+
+
+def test_return_traffic_is_inspected_by_the_same_endpoint(net: PlanView) -> None:
+    endpoint_zone = _zone_of_endpoint(net)
+    private_cidr = {
+        s["inputs"]["availabilityZone"]: s["inputs"]["cidrBlock"]
+        for s in net.of_type("aws:ec2/subnet:Subnet")
+        if s["inputs"]["tags"]["tier"] == "private"
+    }
+    for zone, routes in _tables(net, "public").items():
+        back = {r["destinationCidrBlock"]: r.get("vpcEndpointId") for r in routes}
+        assert {endpoint_zone[back[cidr]] for cidr in private_cidr.values()} == set(ZONES), zone
+        assert all(endpoint_zone[back[private_cidr[z]]] == z for z in ZONES)
+        igw = [r for r in routes if r["destinationCidrBlock"] == "0.0.0.0/0"]
+        assert igw and igw[0]["gatewayId"].startswith("igw-")
+
+
+def test_firewall_subnets_continue_to_a_nat_gateway(net: PlanView) -> None:
+    nats = {n["id"]: n for n in net.of_type("aws:ec2/natGateway:NatGateway")}
+    subnet_zone = {s["id"]: s["inputs"]["availabilityZone"]
+                   for s in net.of_type("aws:ec2/subnet:Subnet")}  # fmt: skip
+    for zone, routes in _tables(net, "firewall").items():
+        (default,) = [r for r in routes if r["destinationCidrBlock"] == "0.0.0.0/0"]
+        nat = nats[default["natGatewayId"]]
+        if len(nats) == len(ZONES):
+            assert subnet_zone[nat["inputs"]["subnetId"]] == zone  # no cross-zone hop
+
+
+def test_nat_gateways_follow_the_role_profile() -> None:
+    assert len(_network(3).of_type("aws:ec2/natGateway:NatGateway")) == 3
+    assert len(_network(1).of_type("aws:ec2/natGateway:NatGateway")) == 1
+
+
+def test_firewall_allows_only_configured_domains_and_logs_both_kinds(net: PlanView) -> None:
+    firewall = net.one("aws:networkfirewall/firewall:Firewall")["inputs"]
+    assert firewall["deleteProtection"] is True
+    assert firewall["subnetChangeProtection"] is True
+    assert firewall["encryptionConfiguration"]["type"] == "CUSTOMER_KMS"
+    assert len(firewall["subnetMappings"]) == len(ZONES)
+    rules = net.one("aws:networkfirewall/ruleGroup:RuleGroup")["inputs"]["ruleGroup"]
+    allow = rules["rulesSource"]["rulesSourceList"]
+    assert allow == {
+        "generatedRulesType": "ALLOWLIST",
+        "targetTypes": ["TLS_SNI", "HTTP_HOST"],
+        "targets": [".amazonaws.com", "quay.io"],
+    }
+    policy = net.one("aws:networkfirewall/firewallPolicy:FirewallPolicy")["inputs"]
+    assert policy["firewallPolicy"]["statefulDefaultActions"] == [
+        "aws:drop_established",
+        "aws:alert_established",
+    ]
+    logging = net.one("aws:networkfirewall/loggingConfiguration:LoggingConfiguration")["inputs"]
+    kinds = {d["logType"] for d in logging["loggingConfiguration"]["logDestinationConfigs"]}
+    assert kinds == {"ALERT", "FLOW"}
+
+
+def test_flow_logs_capture_all_traffic_into_an_encrypted_group(net: PlanView) -> None:
+    flow = net.one("aws:ec2/flowLog:FlowLog")["inputs"]
+    assert flow["trafficType"] == "ALL"
+    group = next(g for g in net.of_type("aws:cloudwatch/logGroup:LogGroup")
+                 if g["inputs"]["name"].endswith("/flow-logs"))  # fmt: skip
+    assert flow["logDestination"] == net.state_of(group)["arn"]
+    assert group["inputs"]["kmsKeyId"].endswith("key/logs")
+    policy = net.policy(net.one("aws:iam/rolePolicy:RolePolicy"))
+    assert policy["Statement"][0]["Resource"][0] == flow["logDestination"]
+
+
+def test_private_zone_is_attached_to_the_vpc(net: PlanView) -> None:
+    zone = net.one("aws:route53/zone:Zone")["inputs"]
+    vpc = net.one("aws:ec2/vpc:Vpc")
+    assert zone["name"] == "use1.atnt.internal"
+    assert zone["vpcs"] == [{"vpcId": vpc["id"], "vpcRegion": "us-east-1"}]
+
+
+def test_default_security_group_allows_nothing(net: PlanView) -> None:
+    sg = net.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")["inputs"]
+    assert sg.get("ingress", []) == [] and sg.get("egress", []) == []

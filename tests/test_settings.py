@@ -1,0 +1,166 @@
+"""Stack settings: the real files pass; each class of bad input is refused by key, in one line."""
+
+from __future__ import annotations
+
+import ipaddress
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.network import plan_subnets
+from config.settings import SettingsError
+from config.stack_files import read_all
+from tests.conftest import PROJECT_DIR
+
+EAST, WEST = "us-east-1", "us-west-2"
+
+
+def _network(**changes: Any) -> dict[str, Any]:
+    base = {
+        "vpcCidr": "10.20.0.0/16",
+        "availabilityZones": ["us-west-2a", "us-west-2b", "us-west-2c"],
+        "transitGatewayAsn": 64513,
+        "privateZone": "usw2.atnt.internal",
+        "egressDomains": [".amazonaws.com"],
+    }
+    return {"atnt-platform:network": {**base, **changes}}
+
+
+def _cluster(**changes: Any) -> dict[str, Any]:
+    base = {"kubernetesVersion": "1.35", "publicEndpointCidrs": ["198.51.100.0/24"]}
+    return {"atnt-platform:cluster": {**base, **changes}}
+
+
+def test_real_stack_files_are_valid_and_complementary() -> None:
+    east, west = (f.settings for f in read_all(PROJECT_DIR))
+    assert (east.region, east.role, east.peer_region) == (EAST, "active", WEST)
+    assert (west.region, west.role, west.peer_region) == (WEST, "warm", EAST)
+    assert east.nat_gateway_count == len(east.network.availability_zones) == 3
+    assert west.nat_gateway_count == 1  # the warm role runs lighter
+    assert not ipaddress.IPv4Network(east.network.vpc_cidr).overlaps(
+        ipaddress.IPv4Network(west.network.vpc_cidr)
+    )
+
+
+def test_promotion_is_a_role_change_only() -> None:
+    """Swapping roles in config gives the promoted region the active profile."""
+    east, west = (
+        f.settings
+        for f in read_all(
+            PROJECT_DIR,
+            {EAST: {"atnt-platform:role": "warm"}, WEST: {"atnt-platform:role": "active"}},
+        )
+    )
+    assert west.is_active and west.nat_gateway_count == 3
+    assert not east.is_active and east.nat_gateway_count == 1
+
+
+@pytest.mark.parametrize(
+    ("stack", "override", "expected"),
+    [
+        (EAST, {"atnt-platform:role": "standby"},
+         r"Pulumi\.us-east-1\.yaml: atnt-platform:role = 'standby' .*'active' or 'warm'"),
+        (WEST, {"atnt-platform:role": "active"},
+         r"atnt-platform:role: exactly one stack must be active, found 2"),
+        (WEST, _network(vpcCidr="10.10.128.0/17"),
+         r"Pulumi\.us-west-2\.yaml: atnt-platform:network\.vpcCidr = '10\.10\.128\.0/17' "
+         r".*overlaps Pulumi\.us-east-1\.yaml's 10\.10\.0\.0/16"),
+        (WEST, _network(vpcCidr="10.300.0.0/16"),
+         r"atnt-platform:network\.vpcCidr = '10\.300\.0\.0/16' is invalid: must be an IPv4 CIDR"),
+        (WEST, _network(vpcCidr="10.20.0.0/24"),
+         r"atnt-platform:network\.vpcCidr .* prefix length must be /16 to /20"),
+        (WEST, _network(availabilityZones=["us-east-1a", "us-west-2b", "us-west-2c"]),
+         r"atnt-platform:network\.availabilityZones = 'us-east-1a' .* in us-west-2"),
+        (WEST, _network(availabilityZones=["us-west-2a", "us-west-2b"]),
+         r"atnt-platform:network\.availabilityZones .* 3 to 6 distinct"),
+        (WEST, _network(egressDomains=["not a domain"]),
+         r"atnt-platform:network\.egressDomains .* is not a domain"),
+        (WEST, _network(transitGatewayAsn=64512),
+         r"atnt-platform:network\.transitGatewayAsn = 64512 .* Pulumi\.us-east-1\.yaml already"),
+        (WEST, _network(transitGatewayAsn=100),
+         r"atnt-platform:network\.transitGatewayAsn = 100 .* private ASN"),
+        (WEST, _network(flowLogRetentionDays=10),
+         r"atnt-platform:network\.flowLogRetentionDays = 10 .* one of 1, 3, 5"),
+        (WEST, _network(vpcCidrs="10.20.0.0/16"),
+         r"atnt-platform:network\.vpcCidrs is not a known setting; known keys here: .*vpcCidr"),
+        (WEST, {"atnt-platform:rol": "warm"},
+         r"atnt-platform:rol is not a known setting; known keys here: .*role"),
+        (WEST, _cluster(kubernetesVersion=1.35),
+         r"atnt-platform:cluster\.kubernetesVersion = 1\.35 .* quoted string"),
+        (WEST, _cluster(kubernetesVersion="1.29"),
+         r"atnt-platform:cluster\.kubernetesVersion = '1\.29' .* must be one of 1\.35, 1\.36"),
+        (WEST, _cluster(publicEndpointCidrs=["0.0.0.0/0"]),
+         r"atnt-platform:cluster\.publicEndpointCidrs .* not the whole internet"),
+        (WEST, _cluster(adminRoleArns=["admin"]),
+         r"atnt-platform:cluster\.adminRoleArns .* 'admin' is not an IAM role ARN"),
+        (WEST, {"atnt-platform:cluster": {"publicEndpointCidrs": []}},
+         r"atnt-platform:cluster\.kubernetesVersion is missing"),
+        (WEST, {"atnt-platform:peerRegion": "eu-west-1"},
+         r"Pulumi\.us-west-2\.yaml: atnt-platform:peerRegion = 'eu-west-1' .* must be us-east-1"),
+        (WEST, {"atnt-platform:profiles": {"warm": {"natGateways": 4}}},
+         r"atnt-platform:profiles\.warm\.natGateways = 4 .* at most one per availability zone"),
+        (EAST, {"atnt-platform:profiles": {"active": {"natGateways": 1}}},
+         r"atnt-platform:profiles\.active\.natGateways = 1 .* one NAT gateway per availability"),
+        (WEST, {"aws:region": "us-weast-2"},
+         r"Pulumi\.us-west-2\.yaml: aws:region = 'us-weast-2' .* AWS region name"),
+        (WEST, {"atnt-platform:allowedAccountIds": ["12345"]},
+         r"atnt-platform:allowedAccountIds .* 12-digit AWS account id"),
+        (WEST, {"atnt-platform:bucketPrefix": "Bad_Prefix"},
+         r"atnt-platform:bucketPrefix = 'Bad_Prefix' .* lowercase"),
+    ],
+)  # fmt: skip
+def test_bad_input_is_refused_naming_file_key_and_value(
+    stack: str, override: dict[str, Any], expected: str
+) -> None:
+    with pytest.raises(SettingsError, match=expected) as caught:
+        read_all(PROJECT_DIR, {stack: override})
+    assert "\n" not in str(caught.value)
+
+
+def _copy_project(tmp_path: Path) -> Path:
+    for name in ("Pulumi.yaml", "Pulumi.us-east-1.yaml", "Pulumi.us-west-2.yaml"):
+        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    return tmp_path
+
+
+def test_plan_command_refuses_a_bad_stack_file_before_planning(tmp_path: Path) -> None:
+    project = _copy_project(tmp_path)
+    east = project / "Pulumi.us-east-1.yaml"
+    east.write_text(east.read_text().replace("role: active", "role: standby"))
+    run = subprocess.run(
+        [sys.executable, "-m", "offline", "--project", str(project), "--out", str(tmp_path / "o")],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        "error: Pulumi.us-east-1.yaml: atnt-platform:role = 'standby' is invalid: "
+        "Input should be 'active' or 'warm'"
+    ]
+    assert not (tmp_path / "o" / "us-east-1.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("cidr", "zones"),
+    [("10.10.0.0/16", 3), ("10.10.0.0/20", 3), ("10.10.0.0/20", 6), ("172.16.0.0/18", 4)],
+)
+def test_subnet_plan_is_disjoint_and_inside_the_vpc(cidr: str, zones: int) -> None:
+    vpc = ipaddress.IPv4Network(cidr)
+    plan = plan_subnets(cidr, [f"z{i}" for i in range(zones)])
+    nets = [ipaddress.IPv4Network(c) for z in plan for c in (z.private, z.public, z.firewall)]
+    assert len(plan) == zones
+    assert all(n.subnet_of(vpc) for n in nets)
+    assert all(not a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1 :])
+    assert all(ipaddress.IPv4Network(z.firewall).prefixlen == 28 for z in plan)
+    # Private subnets hold the pods: each is the largest tier.
+    assert all(
+        ipaddress.IPv4Network(z.private).num_addresses
+        >= 4 * ipaddress.IPv4Network(z.public).num_addresses
+        for z in plan
+    )

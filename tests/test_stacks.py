@@ -1,0 +1,116 @@
+"""The whole program for both stacks: providers per region, exports, the plan file, promotion."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from offline.__main__ import main as plan_main
+from offline.view import PlanView
+from tests.conftest import PROJECT_DIR, plan_all
+
+#: What may live in the peer region: the replicas this stack owns (decisions.md section 2).
+PEER_REGION_RESOURCES = {
+    ("aws:kms/replicaKey:ReplicaKey", "keys-data-replica"),
+    ("aws:kms/alias:Alias", "keys-data-replica"),
+}
+
+
+@pytest.mark.parametrize(
+    ("stack", "peer"), [("us-east-1", "us-west-2"), ("us-west-2", "us-east-1")]
+)
+def test_every_resource_names_its_provider_and_lands_in_its_region(
+    plans: dict[str, PlanView], stack: str, peer: str
+) -> None:
+    v = plans[stack]
+    clouds = [r for r in v.resources if r["custom"] and not r["type"].startswith("pulumi:")]
+    assert [r["urn"] for r in clouds if not r["provider"]] == []
+    in_peer = {(r["type"], r["name"]) for r in clouds if v.region_of(r) == peer}
+    replica_bucket = {(r["type"], r["name"]) for r in clouds if r["name"] == "backup-replica"}
+    assert in_peer == PEER_REGION_RESOURCES | replica_bucket
+    # bucket, versioning, encryption, public access block, ownership, policy, lifecycle
+    assert len(replica_bucket) == 7
+    assert (
+        len(replica_bucket) == 7
+    )  # bucket, versioning, SSE, public block, ownership, policy, lifecycle
+    assert {v.region_of(r) for r in clouds if r["type"].startswith("aws:")} == {stack, peer}
+    # Kubernetes objects go to this stack's cluster, never to a default kubeconfig.
+    kube = [r for r in clouds if r["type"].startswith("kubernetes:")]
+    assert kube and all(r["provider"].endswith("::cluster-k8s") for r in kube)
+    # The remote EKS component is handed this region's provider explicitly.
+    assert v.region_of(v.one("eks:index:Cluster")) == stack
+
+
+@pytest.mark.parametrize("stack", ["us-east-1", "us-west-2"])
+def test_stack_files_disable_default_providers(stack: str) -> None:
+    config = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
+    assert set(config["pulumi:disable-default-providers"]) >= {"aws", "kubernetes"}
+
+
+def test_exports_carry_what_the_other_stack_and_operators_need(plans: dict[str, PlanView]) -> None:
+    for stack, v in plans.items():
+        out = v.document["outputs"]
+        assert out["region"] == stack
+        assert out["role"] in {"active", "warm"}
+        assert out["transitGatewayId"].startswith("tgw-")
+        assert out["vpcCidr"] == v.one("aws:ec2/vpc:Vpc")["inputs"]["cidrBlock"]
+        assert out["kubeconfig"] == "[secret]"
+        assert len(out["privateSubnetIds"]) == 3
+    assert plans["us-east-1"].document["outputs"]["role"] == "active"
+    assert plans["us-west-2"].document["outputs"]["role"] == "warm"
+
+
+def test_promotion_swaps_profiles_and_nothing_stateful() -> None:
+    promoted = plan_all(
+        {"us-east-1": {"atnt-platform:role": "warm"}, "us-west-2": {"atnt-platform:role": "active"}}
+    )
+    nats = {s: len(v.of_type("aws:ec2/natGateway:NatGateway")) for s, v in promoted.items()}
+    assert nats == {"us-east-1": 1, "us-west-2": 3}
+    assert promoted["us-west-2"].document["outputs"]["role"] == "active"
+
+
+def test_promotion_replaces_no_stateful_resource(plans: dict[str, PlanView]) -> None:
+    promoted = plan_all(
+        {"us-east-1": {"atnt-platform:role": "warm"}, "us-west-2": {"atnt-platform:role": "active"}}
+    )
+    for stack, before in plans.items():
+        after = promoted[stack]
+        for r in before.stateful():
+            moved = after.by_urn.get(r["urn"])
+            assert moved is not None, r["urn"]
+            assert moved["inputs"] == r["inputs"], r["urn"]
+
+
+def test_plan_command_writes_one_document_per_stack(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert plan_main(["--project", str(PROJECT_DIR), "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    for stack, role in (("us-east-1", "active"), ("us-west-2", "warm")):
+        assert f"== {stack}: role {role}" in printed
+        document = json.loads((tmp_path / f"{stack}.json").read_text())
+        assert set(document) == {"project", "stack", "config", "outputs", "resources"}
+        assert (document["project"], document["stack"]) == ("atnt-platform", stack)
+        assert document["config"]["aws:region"] == stack
+        first = document["resources"][0]
+        assert {"urn", "id", "type", "name", "parent", "custom", "provider", "inputs",
+                "dependencies", "protect", "retainOnDelete"} <= set(first)  # fmt: skip
+        types = {r["type"] for r in document["resources"]}
+        assert {
+            "aws:ec2/vpc:Vpc",
+            "aws:ec2transitgateway/transitGateway:TransitGateway",
+            "aws:networkfirewall/firewall:Firewall",
+            "aws:route53/zone:Zone",
+            "aws:kms/key:Key",
+            "aws:ecr/repository:Repository",
+            "aws:secretsmanager/secret:Secret",
+            "aws:s3/bucket:Bucket",
+            "eks:index:Cluster",
+            "aws:eks/addon:Addon",
+            "kubernetes:storage.k8s.io/v1:StorageClass",
+        } <= types
+    # Deterministic: a second run writes the same bytes, so plans diff cleanly in review.
+    first_run = (tmp_path / "us-west-2.json").read_bytes()
+    assert plan_main(["--project", str(PROJECT_DIR), "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "us-west-2.json").read_bytes() == first_run
