@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 STACK  ?= us-east-1
 
-.PHONY: plan test lint check preview up clean
+.PHONY: venv plan test lint check preview up clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -15,6 +15,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP)  ## only set up .venv (Pulumi uses it for real previews)
 
 plan: $(STAMP)  ## offline plan of every stack, no cloud and no credentials
 	@$(BIN)/python -m offline --out build/plan
