@@ -27,6 +27,7 @@ test: $(STAMP)  ## the test suite (Pulumi mocks, no cloud)
 lint: $(STAMP)
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
+	@$(BIN)/mypy
 
 check: lint test plan  ## what CI runs
 

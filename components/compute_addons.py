@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components._addons import addon
 from components._iam import kms_grants, kms_use, pod_identity_role
-from components.regional_cluster import addon
 
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
-from components._iam import policy_document
+from components._iam import Statement, policy_document
 
 #: Days a deleted key waits before it is gone (the maximum): time to notice a mistake.
 DELETION_WINDOW_DAYS = 30
@@ -31,7 +32,9 @@ class KeyRing(pulumi.ComponentResource):
 
     - ``eks``: envelope encryption of Kubernetes secrets.
     - ``logs``: CloudWatch log groups (flow logs, firewall, control plane).
-    - ``ebs``: node root volumes and persistent volumes.
+    - ``ebs``: persistent volumes (through the EBS CSI driver's role). Node root volumes hold
+      no data and use the account's AWS-managed EBS key: a key policy naming the Auto Scaling
+      service-linked role fails in accounts where that role does not exist yet.
     - ``data``: S3, ECR, Secrets Manager and the Network Firewall. Multi-Region, with a
       replica key in the peer region so replicated objects and secrets stay under a key
       this stack owns.
@@ -78,40 +81,9 @@ class KeyRing(pulumi.ComponentResource):
                 }
             },
         }
-        autoscaling = pulumi.Output.concat(
-            "arn:aws:iam::",
-            args.account_id,
-            ":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
-        )
-        # Managed node groups launch encrypted volumes through the Auto Scaling service role.
-        ebs_autoscaling = [
-            {
-                "Sid": "AutoScalingUsesKeyForVolumes",
-                "Effect": "Allow",
-                "Principal": {"AWS": autoscaling},
-                "Action": [
-                    "kms:Encrypt",
-                    "kms:Decrypt",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:DescribeKey",
-                ],
-                "Resource": "*",
-            },
-            {
-                "Sid": "AutoScalingGrantsForVolumes",
-                "Effect": "Allow",
-                "Principal": {"AWS": autoscaling},
-                "Action": "kms:CreateGrant",
-                "Resource": "*",
-                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            },
-        ]
         eks = self._key("eks", "Kubernetes secrets envelope encryption", [account_admin])
         logs = self._key("logs", "CloudWatch Logs", [account_admin, logs_service])
-        ebs = self._key(
-            "ebs", "EBS volumes of nodes and persistent volumes", [account_admin, *ebs_autoscaling]
-        )
+        ebs = self._key("ebs", "EBS persistent volumes", [account_admin])
         data = self._key(
             "data", "S3, ECR, Secrets Manager, Network Firewall", [account_admin], multi_region=True
         )
@@ -154,7 +126,7 @@ class KeyRing(pulumi.ComponentResource):
         self,
         purpose: str,
         description: str,
-        statements: list[dict[str, object]],
+        statements: Sequence[Statement],
         *,
         multi_region: bool = False,
     ) -> aws.kms.Key:

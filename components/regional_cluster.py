@@ -11,33 +11,13 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
+from components._addons import addon
 from components._iam import pod_identity_role
 from config.catalog import EKS_CONTROL_PLANE_LOG_TYPES
-from config.versions import EKS_ADDON_VERSIONS
 
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 #: Name of the encrypted gp3 StorageClass made the cluster default.
 DEFAULT_STORAGE_CLASS = "gp3-encrypted"
-
-
-def addon(
-    name: str,
-    addon_name: str,
-    cluster_name: pulumi.Input[str],
-    opts: pulumi.ResourceOptions,
-    **extra: object,
-) -> aws.eks.Addon:
-    """An EKS managed add-on at the pinned version; Pulumi's view wins on conflicts."""
-    return aws.eks.Addon(
-        name,
-        cluster_name=cluster_name,
-        addon_name=addon_name,
-        addon_version=EKS_ADDON_VERSIONS[addon_name],
-        resolve_conflicts_on_create="OVERWRITE",
-        resolve_conflicts_on_update="OVERWRITE",
-        opts=opts,
-        **extra,  # type: ignore[arg-type]
-    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -371,7 +371,7 @@ def _check_single_stack(s: StackSettings) -> None:
 def check_stack_set(stacks: Iterable[StackSettings]) -> None:
     """Rules that need every stack file: one active region, mutual peers, disjoint CIDRs."""
     stacks = list(stacks)
-    by_region = {}
+    by_region: dict[str, StackSettings] = {}
     for s in stacks:
         if s.region in by_region:
             other = by_region[s.region]

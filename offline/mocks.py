@@ -451,3 +451,27 @@ class RecordingMonitor(MockMonitor):
                 )
             )
         return response
+
+    def ReadResource(self, request: Any) -> Any:
+        """Reads (``get``, StackReference) are recorded too: they are part of the plan."""
+        response = super().ReadResource(request)
+        self.registrations.append(
+            Registration(
+                urn=response.urn,
+                id=request.id,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                custom=True,
+                remote=False,
+                provider=request.provider.rsplit("::", 1)[0] if request.provider else "",
+                providers={},
+                inputs=rpc.deserialize_properties(request.properties) or {},
+                dependencies=list(request.dependencies),
+                protect=False,
+                retain_on_delete=False,
+                ignore_changes=[],
+                state=rpc.deserialize_properties(response.properties) or {},
+            )
+        )
+        return response

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pulumi
 import pytest
 import yaml
 
 from offline.__main__ import main as plan_main
+from offline.plan import run_program
 from offline.view import PlanView
 from tests.conftest import PROJECT_DIR, plan_all
 
@@ -114,3 +116,20 @@ def test_plan_command_writes_one_document_per_stack(tmp_path: Path, capsys) -> N
     first_run = (tmp_path / "us-west-2.json").read_bytes()
     assert plan_main(["--project", str(PROJECT_DIR), "--out", str(tmp_path)]) == 0
     assert (tmp_path / "us-west-2.json").read_bytes() == first_run
+
+
+def test_stack_references_read_what_the_referenced_stack_exported_in_the_same_run(
+    plans: dict[str, PlanView],
+) -> None:
+    east_outputs = {"vpcCidr": "10.10.0.0/16", "transitGatewayId": "tgw-0123456789abcdef0"}
+
+    def program() -> None:
+        east = pulumi.StackReference("acme/atnt-platform/us-east-1")
+        pulumi.export("eastCidr", east.get_output("vpcCidr"))
+
+    registrations, outputs, _ = run_program(
+        "us-west-2", "us-west-2", program, references={"us-east-1": east_outputs}
+    )
+    (ref,) = [r for r in registrations if r.type == "pulumi:pulumi:StackReference"]
+    assert ref.inputs["name"] == "acme/atnt-platform/us-east-1"
+    assert outputs == {"eastCidr": "10.10.0.0/16"}
