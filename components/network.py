@@ -121,48 +121,30 @@ class Network(pulumi.ComponentResource):
         )
         igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=tags("igw"), opts=child)
 
-        private, public, firewall = [], [], []
-        for z in plan:
-            private.append(
-                aws.ec2.Subnet(
-                    f"{name}-private-{z.zone}",
-                    vpc_id=vpc.id,
-                    cidr_block=z.private,
-                    availability_zone=z.zone,
-                    map_public_ip_on_launch=False,
-                    tags=tags(
-                        f"private-{z.zone}",
-                        **{
-                            "tier": "private",
-                            "kubernetes.io/role/internal-elb": "1",
-                            "karpenter.sh/discovery": args.cluster_name,
-                        },
-                    ),
-                    opts=child,
-                )
+        def subnet(tier: str, z: ZoneSubnets, **extra: str) -> aws.ec2.Subnet:
+            return aws.ec2.Subnet(
+                f"{name}-{tier}-{z.zone}",
+                vpc_id=vpc.id,
+                cidr_block=getattr(z, tier),
+                availability_zone=z.zone,
+                map_public_ip_on_launch=False,
+                tags=tags(f"{tier}-{z.zone}", tier=tier, **extra),
+                opts=child,
             )
-            public.append(
-                aws.ec2.Subnet(
-                    f"{name}-public-{z.zone}",
-                    vpc_id=vpc.id,
-                    cidr_block=z.public,
-                    availability_zone=z.zone,
-                    map_public_ip_on_launch=False,
-                    tags=tags(f"public-{z.zone}", tier="public", **{"kubernetes.io/role/elb": "1"}),
-                    opts=child,
-                )
+
+        private = [
+            subnet(
+                "private",
+                z,
+                **{
+                    "kubernetes.io/role/internal-elb": "1",
+                    "karpenter.sh/discovery": args.cluster_name,
+                },
             )
-            firewall.append(
-                aws.ec2.Subnet(
-                    f"{name}-firewall-{z.zone}",
-                    vpc_id=vpc.id,
-                    cidr_block=z.firewall,
-                    availability_zone=z.zone,
-                    map_public_ip_on_launch=False,
-                    tags=tags(f"firewall-{z.zone}", tier="firewall"),
-                    opts=child,
-                )
-            )
+            for z in plan
+        ]
+        public = [subnet("public", z, **{"kubernetes.io/role/elb": "1"}) for z in plan]
+        firewall = [subnet("firewall", z) for z in plan]
 
         self.firewall = EgressFirewall(
             f"{name}-egress",
@@ -185,7 +167,7 @@ class Network(pulumi.ComponentResource):
             return endpoints.apply(lambda ids: ids[zone])
 
         nats = []
-        for z, subnet in list(zip(plan, public, strict=True))[: args.nat_gateway_count]:
+        for z, nat_subnet in list(zip(plan, public, strict=True))[: args.nat_gateway_count]:
             eip = aws.ec2.Eip(
                 f"{name}-nat-{z.zone}", domain="vpc", tags=tags(f"nat-{z.zone}"), opts=child
             )
@@ -193,80 +175,64 @@ class Network(pulumi.ComponentResource):
                 aws.ec2.NatGateway(
                     f"{name}-nat-{z.zone}",
                     allocation_id=eip.allocation_id,
-                    subnet_id=subnet.id,
+                    subnet_id=nat_subnet.id,
                     connectivity_type="public",
                     tags=tags(f"nat-{z.zone}"),
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
                 )
             )
 
+        def table(key: str, subnets: list[aws.ec2.Subnet]) -> aws.ec2.RouteTable:
+            rt = aws.ec2.RouteTable(f"{name}-{key}", vpc_id=vpc.id, tags=tags(key), opts=child)
+            for sn, z in zip(subnets, plan, strict=False):
+                aws.ec2.RouteTableAssociation(
+                    f"{name}-{key}-{z.zone}" if len(subnets) > 1 else f"{name}-{key}",
+                    subnet_id=sn.id,
+                    route_table_id=rt.id,
+                    opts=child,
+                )
+            return rt
+
+        def route(
+            key: str,
+            rt: aws.ec2.RouteTable,
+            destination: str,
+            *,
+            gateway_id: pulumi.Input[str] | None = None,
+            nat_gateway_id: pulumi.Input[str] | None = None,
+            vpc_endpoint_id: pulumi.Input[str] | None = None,
+        ) -> None:
+            aws.ec2.Route(
+                f"{name}-{key}",
+                route_table_id=rt.id,
+                destination_cidr_block=destination,
+                gateway_id=gateway_id,
+                nat_gateway_id=nat_gateway_id,
+                vpc_endpoint_id=vpc_endpoint_id,
+                opts=child,
+            )
+
         # Public: out through the internet gateway; back to each private subnet through the
         # firewall endpoint of its zone (symmetric inspection).
-        public_rt = aws.ec2.RouteTable(
-            f"{name}-public", vpc_id=vpc.id, tags=tags("public"), opts=child
-        )
-        aws.ec2.Route(
-            f"{name}-public-default",
-            route_table_id=public_rt.id,
-            destination_cidr_block=ANYWHERE,
-            gateway_id=igw.id,
-            opts=child,
-        )
-        for z, subnet in zip(plan, public, strict=True):
-            aws.ec2.Route(
-                f"{name}-public-return-{z.zone}",
-                route_table_id=public_rt.id,
-                destination_cidr_block=z.private,
-                vpc_endpoint_id=endpoint(z.zone),
-                opts=child,
-            )
-            aws.ec2.RouteTableAssociation(
-                f"{name}-public-{z.zone}",
-                subnet_id=subnet.id,
-                route_table_id=public_rt.id,
-                opts=child,
-            )
+        public_rt = table("public", public)
+        route("public-default", public_rt, ANYWHERE, gateway_id=igw.id)
+        for z in plan:
+            route(f"public-return-{z.zone}", public_rt, z.private, vpc_endpoint_id=endpoint(z.zone))
 
-        # Firewall subnets: inspected traffic goes on to a NAT gateway (its own zone's when
-        # the role runs one per zone, else the first ones, round robin).
-        for i, (z, subnet) in enumerate(zip(plan, firewall, strict=True)):
-            rt = aws.ec2.RouteTable(
-                f"{name}-firewall-{z.zone}",
-                vpc_id=vpc.id,
-                tags=tags(f"firewall-{z.zone}"),
-                opts=child,
-            )
-            aws.ec2.Route(
-                f"{name}-firewall-default-{z.zone}",
-                route_table_id=rt.id,
-                destination_cidr_block=ANYWHERE,
-                nat_gateway_id=nats[i % len(nats)].id,
-                opts=child,
-            )
-            aws.ec2.RouteTableAssociation(
-                f"{name}-firewall-{z.zone}", subnet_id=subnet.id, route_table_id=rt.id, opts=child
-            )
-
-        # Private subnets: the only default route is the firewall endpoint of their zone.
         private_rts = []
-        for z, subnet in zip(plan, private, strict=True):
-            rt = aws.ec2.RouteTable(
-                f"{name}-private-{z.zone}",
-                vpc_id=vpc.id,
-                tags=tags(f"private-{z.zone}"),
-                opts=child,
+        for i, z in enumerate(plan):
+            # Firewall subnets: inspected traffic goes on to a NAT gateway (its own zone's when
+            # the role runs one per zone, else the first ones, round robin).
+            fw_rt = table(f"firewall-{z.zone}", [firewall[i]])
+            route(
+                f"firewall-default-{z.zone}", fw_rt, ANYWHERE, nat_gateway_id=nats[i % len(nats)].id
             )
-            aws.ec2.Route(
-                f"{name}-private-default-{z.zone}",
-                route_table_id=rt.id,
-                destination_cidr_block=ANYWHERE,
-                vpc_endpoint_id=endpoint(z.zone),
-                opts=child,
+            # Private subnets: the only default route is the firewall endpoint of their zone.
+            private_rt = table(f"private-{z.zone}", [private[i]])
+            route(
+                f"private-default-{z.zone}", private_rt, ANYWHERE, vpc_endpoint_id=endpoint(z.zone)
             )
-            aws.ec2.RouteTableAssociation(
-                f"{name}-private-{z.zone}", subnet_id=subnet.id, route_table_id=rt.id, opts=child
-            )
-            private_rts.append(rt)
+            private_rts.append(private_rt)
 
         # S3 (image layers, backups, metrics) stays on the AWS network and off the firewall bill.
         aws.ec2.VpcEndpoint(
