@@ -9,15 +9,19 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from components.cluster_services import ClusterServices, ClusterServicesArgs
 from components.compute_addons import ComputeAddons, ComputeAddonsArgs
+from components.karpenter import Karpenter, KarpenterArgs, KarpenterPool
 from components.key_ring import KeyRing, KeyRingArgs
 from components.network import Network, NetworkArgs
+from components.node_pools import NodePools, NodePoolsArgs, WorkerGroupArgs
 from components.regional_cluster import RegionalCluster, RegionalClusterArgs
 from components.registry import Registry, RegistryArgs
 from components.replicated_bucket import ReplicatedBucket, ReplicatedBucketArgs
 from components.secret_store import SecretStore, SecretStoreArgs
 from components.transit_hub import TransitHub, TransitHubArgs
 from config.catalog import PLATFORM_SECRETS, REGISTRY_PREFIX, UNIBEAM_SERVICES
+from config.placement import GROUPS, WorkerGroup, placement_of
 from config.settings import SettingsError, load_settings
 
 try:
@@ -154,15 +158,74 @@ cluster = RegionalCluster(
     opts=home,
 )
 
+# Kubernetes resources go to this stack's cluster only.
+in_cluster = pulumi.ResourceOptions(
+    providers={"aws": home_provider, "kubernetes": cluster.k8s_provider}
+)
+profile = settings.profile
+workers = {
+    group.value: (GROUPS[group], getattr(settings.worker_groups, group.value),
+                  getattr(profile.worker_groups, group.value))
+    for group in WorkerGroup
+}  # fmt: skip
+
+pools = NodePools(
+    "nodes",
+    NodePoolsArgs(
+        cluster_name=settings.cluster_name,
+        kubernetes_version=settings.cluster.kubernetes_version,
+        subnet_ids=network.private_subnet_ids,
+        groups={
+            name: WorkerGroupArgs(
+                placement=placement,
+                instance_types=machines.instance_types,
+                disk_gib=machines.disk_gib,
+                min_size=size.min_size,
+                desired_size=size.desired_size,
+                max_size=size.max_size,
+            )
+            for name, (placement, machines, size) in workers.items()
+        },
+        wait_for=cluster.node_prerequisites,
+    ),
+    opts=home,
+)
+node_groups = list(pools.node_groups.values())
+
 ComputeAddons(
     "compute-addons",
     ComputeAddonsArgs(
         cluster_name=cluster.cluster_name,
         ebs_key_arn=keys.ebs_key_arn,
-        wait_for=[cluster.pod_identity_agent],
+        wait_for=[cluster.pod_identity_agent, *node_groups],
     ),
     opts=home,
 )
+
+karpenter = Karpenter(
+    "karpenter",
+    KarpenterArgs(
+        cluster_name=settings.cluster_name,
+        region=region,
+        account_id=account_id,
+        pools={
+            name: KarpenterPool(
+                placement=placement,
+                instance_types=machines.instance_types,
+                disk_gib=machines.disk_gib,
+                stateful=placement.group is WorkerGroup.KAFKA,
+            )
+            for name, (placement, machines, _) in workers.items()
+        },
+        cpu_limit=profile.karpenter.cpu,
+        memory_limit_gib=profile.karpenter.memory_gib,
+        controller_placement=placement_of("karpenter"),
+        wait_for=[cluster.pod_identity_agent, *node_groups],
+    ),
+    opts=in_cluster,
+)
+
+ClusterServices("services", ClusterServicesArgs(wait_for=node_groups), opts=in_cluster)
 
 # What operators and the other stack read. Names are a contract: see README "Stack outputs".
 pulumi.export("region", region)
@@ -180,3 +243,5 @@ pulumi.export("repositoryUrls", registry.repository_urls)
 pulumi.export("secretArns", secrets.secret_arns)
 pulumi.export("backupBucket", backup.bucket_name)
 pulumi.export("backupReplicaBucket", backup.replica_bucket_name)
+pulumi.export("nodeGroups", {g: ng.node_group_name for g, ng in pools.node_groups.items()})
+pulumi.export("karpenterInterruptionQueue", karpenter.interruption_queue_name)

@@ -61,6 +61,8 @@ class RegionalCluster(pulumi.ComponentResource):
     cluster_security_group_id: pulumi.Output[str]
     #: Installed before any add-on or workload that uses EKS Pod Identity.
     pod_identity_agent: aws.eks.Addon
+    #: What nodes need to become Ready (CNI, kube-proxy): node groups wait for these.
+    node_prerequisites: list[pulumi.Resource]
 
     def __init__(
         self, name: str, args: RegionalClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -145,7 +147,7 @@ class RegionalCluster(pulumi.ComponentResource):
             tags=args.tags,
             parent=self,
         )
-        addon(
+        cni = addon(
             f"{name}-vpc-cni",
             "vpc-cni",
             args.cluster_name,
@@ -159,7 +161,11 @@ class RegionalCluster(pulumi.ComponentResource):
             ],
             tags=args.tags,
         )
-        addon(f"{name}-kube-proxy", "kube-proxy", args.cluster_name, after_cluster, tags=args.tags)
+        kube_proxy = addon(
+            f"{name}-kube-proxy", "kube-proxy", args.cluster_name, after_cluster, tags=args.tags
+        )
+
+        self.node_prerequisites = [self.pod_identity_agent, cni, kube_proxy]
 
         k8s.storage.v1.StorageClass(
             f"{name}-{DEFAULT_STORAGE_CLASS}",

@@ -14,7 +14,14 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from config.catalog import CLOUDWATCH_RETENTION_DAYS
@@ -174,12 +181,64 @@ class ClusterSettings(_Model):
         return _retention(v)
 
 
+#: Graviton (arm64) instance types: a family with a ``g`` after its generation digit.
+_GRAVITON_RE = re.compile(
+    r"^[a-z]+\d+g[a-z]*\.(nano|micro|small|medium|large|\d*xlarge|metal(-\d+xl)?)$"
+)
+
+
+def _merged(defaults: Mapping[str, Any], value: Any) -> Any:
+    """Deep-merge a stack file's partial object onto defaults (objects merge, the rest replaces)."""
+    if not isinstance(value, Mapping):
+        return value
+    merged = dict(defaults)
+    for key, override in value.items():
+        base = merged.get(key)
+        merged[key] = _merged(base, override) if isinstance(base, Mapping) else override
+    return merged
+
+
+class GroupSize(_Model):
+    """Managed node group size of one worker group in one role."""
+
+    min_size: int = Field(ge=0, le=100)
+    desired_size: int = Field(ge=0, le=100)
+    max_size: int = Field(ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> GroupSize:
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError(
+                f"needs minSize <= desiredSize <= maxSize, got "
+                f"{self.min_size}/{self.desired_size}/{self.max_size}"
+            )
+        return self
+
+
+class WorkerGroupSizes(_Model):
+    """One size per worker group of the architecture (Unibeam, Kafka, Spot, Monitor)."""
+
+    unibeam: GroupSize
+    kafka: GroupSize
+    spot: GroupSize
+    monitor: GroupSize
+
+
+class KarpenterLimits(_Model):
+    """Ceiling of what Karpenter may add per NodePool in one role."""
+
+    cpu: int = Field(ge=1, le=10000, description="vCPUs")
+    memory_gib: int = Field(ge=1, le=100000)
+
+
 class RoleProfile(_Model):
     """How large a region runs in one role. Promotion swaps the profile, nothing else."""
 
     nat_gateways: int | None = Field(
         default=None, description="NAT gateways; null means one per availability zone"
     )
+    worker_groups: WorkerGroupSizes
+    karpenter: KarpenterLimits
 
     @field_validator("nat_gateways")
     @classmethod
@@ -189,11 +248,95 @@ class RoleProfile(_Model):
         return v
 
 
-class Profiles(_Model):
-    """``atnt-platform:profiles``: sizes per role. Defaults: warm runs one NAT gateway."""
+def _sizes(unibeam: str, kafka: str, spot: str, monitor: str) -> dict[str, dict[str, int]]:
+    def size(text: str) -> dict[str, int]:
+        low, desired, high = (int(n) for n in text.split("/"))
+        return {"minSize": low, "desiredSize": desired, "maxSize": high}
 
-    active: RoleProfile = RoleProfile()
-    warm: RoleProfile = RoleProfile(nat_gateways=1)
+    return {"unibeam": size(unibeam), "kafka": size(kafka), "spot": size(spot),
+            "monitor": size(monitor)}  # fmt: skip
+
+
+#: Role defaults; a stack file overrides only what differs (deep merge). The active role
+#: carries the load; the warm role keeps every service warm and is "scaled up as needed".
+DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
+    "active": {
+        "natGateways": None,
+        "workerGroups": _sizes(unibeam="3/3/9", kafka="3/3/6", spot="2/2/8", monitor="3/3/6"),
+        "karpenter": {"cpu": 256, "memoryGib": 1024},
+    },
+    "warm": {
+        "natGateways": 1,
+        "workerGroups": _sizes(unibeam="2/2/6", kafka="2/2/6", spot="1/1/4", monitor="2/2/4"),
+        "karpenter": {"cpu": 64, "memoryGib": 256},
+    },
+}
+
+
+class Profiles(_Model):
+    """``atnt-platform:profiles``: sizes per role, merged onto ``DEFAULT_PROFILES``."""
+
+    active: RoleProfile
+    warm: RoleProfile
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, value: Any) -> Any:
+        return _merged(DEFAULT_PROFILES, value if value is not None else {})
+
+
+class WorkerGroupSpec(_Model):
+    """What one worker group's machines are (the same in every role)."""
+
+    instance_types: tuple[str, ...]
+    disk_gib: int = Field(default=50, ge=20, le=2000)
+
+    @field_validator("instance_types")
+    @classmethod
+    def _graviton(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError("must list at least one instance type")
+        bad = [t for t in v if not _GRAVITON_RE.match(t)]
+        if bad:
+            raise ValueError(
+                f"{bad[0]!r} is not a Graviton (arm64) type; the nodes run arm64 images "
+                "(e.g. t4g.large, m7g.xlarge)"
+            )
+        return v
+
+
+#: Worker group machines: t4g (Graviton 2) as the architecture prefers; Spot spreads over
+#: several sizes so one exhausted capacity pool does not empty the group.
+DEFAULT_WORKER_GROUPS: dict[str, dict[str, Any]] = {
+    "unibeam": {"instanceTypes": ["t4g.xlarge"], "diskGib": 50},
+    "kafka": {"instanceTypes": ["t4g.xlarge"], "diskGib": 50},
+    "spot": {"instanceTypes": ["t4g.medium", "t4g.large", "t4g.xlarge"], "diskGib": 50},
+    "monitor": {"instanceTypes": ["t4g.xlarge"], "diskGib": 50},
+}
+
+
+class WorkerGroups(_Model):
+    """``atnt-platform:workerGroups``: machines per worker group, merged onto defaults."""
+
+    unibeam: WorkerGroupSpec
+    kafka: WorkerGroupSpec
+    spot: WorkerGroupSpec
+    monitor: WorkerGroupSpec
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, value: Any) -> Any:
+        return _merged(DEFAULT_WORKER_GROUPS, value if value is not None else {})
+
+    @field_validator("spot")
+    @classmethod
+    def _diverse(cls, v: WorkerGroupSpec) -> WorkerGroupSpec:
+        if len(v.instance_types) < 2:
+            raise ValueError(
+                "spot needs at least two instance types: one reclaimed capacity pool must "
+                "not empty the group"
+            )
+        return v
 
 
 class RegistrySettings(_Model):
@@ -222,7 +365,8 @@ class StackSettings(_Model):
     allowed_account_ids: tuple[str, ...] = ()
     network: NetworkSettings
     cluster: ClusterSettings
-    profiles: Profiles = Profiles()
+    profiles: Profiles = Field(default_factory=lambda: Profiles.model_validate({}))
+    worker_groups: WorkerGroups = Field(default_factory=lambda: WorkerGroups.model_validate({}))
     registry: RegistrySettings = RegistrySettings()
     backup: BackupSettings = BackupSettings()
     tags: dict[str, str] = {}

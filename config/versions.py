@@ -7,6 +7,8 @@ silently), so the allowed list holds only versions in standard support on 2026-1
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 #: Kubernetes minor versions a stack may ask for (EKS standard support, see module docstring).
 SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.35", "1.36")
 
@@ -21,3 +23,32 @@ EKS_ADDON_VERSIONS: dict[str, str | None] = {
     "coredns": None,
     "aws-ebs-csi-driver": None,
 }
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A Helm chart at a pinned version, and where it is published."""
+
+    name: str
+    version: str
+    #: Helm repository URL, or ``None`` when ``name`` is a full ``oci://`` reference.
+    repo: str | None = None
+
+    @property
+    def chart(self) -> str:
+        """What a Helm release's ``chart`` field takes."""
+        return self.name
+
+
+#: Charts, pinned (decisions.md section 4). Their defaults are checked by the tests.
+CHARTS: dict[str, Chart] = {
+    "karpenter": Chart("oci://public.ecr.aws/karpenter/karpenter", "1.14.1"),
+    "karpenter-crd": Chart("oci://public.ecr.aws/karpenter/karpenter-crd", "1.14.1"),
+    "metrics-server": Chart(
+        "metrics-server", "3.13.1", "https://kubernetes-sigs.github.io/metrics-server/"
+    ),
+}
+
+#: AMI of Karpenter nodes: the EKS-optimized AL2023 image. ``@latest`` follows AWS's releases
+#: (Karpenter drifts nodes onto a new image); pin e.g. ``al2023@v20251120`` to hold it.
+KARPENTER_AMI_ALIAS = "al2023@latest"

@@ -92,6 +92,34 @@ def summarize(document: dict[str, Any], settings: StackSettings) -> list[str]:
             f"reclaim {i['reclaimPolicy']}"
         )
 
+    for ng in sorted(v.of_type("aws:eks/nodeGroup:NodeGroup"), key=lambda r: r["name"]):
+        i = ng["inputs"]
+        size = i["scalingConfig"]
+        taints = ", ".join(f"{t['key']}={t['value']}:{t['effect']}" for t in i.get("taints", []))
+        labels = ", ".join(f"{k}={val}" for k, val in i.get("labels", {}).items())
+        lines.append(
+            f"node group  {i['nodeGroupName']}: {'/'.join(i['instanceTypes'])} "
+            f"{i['capacityType']} {i['amiType']}, min/desired/max "
+            f"{size['minSize']}/{size['desiredSize']}/{size['maxSize']}, label {labels}, "
+            f"taint {taints or 'none'}"
+        )
+    pools = v.of_type("kubernetes:karpenter.sh/v1:NodePool")
+    if pools:
+        limits = pools[0]["inputs"]["spec"]["limits"]
+        queue = v.one("aws:sqs/queue:Queue")["inputs"]["name"]
+        rules = len(v.of_type("aws:cloudwatch/eventRule:EventRule"))
+        names = ", ".join(sorted(p["inputs"]["metadata"]["name"] for p in pools))
+        lines.append(
+            f"karpenter   {len(pools)} NodePools ({names}), "
+            f"limits cpu {limits['cpu']} memory {limits['memory']} each; interruption queue "
+            f"{queue} fed by {rules} EventBridge rules"
+        )
+    for release in sorted(v.of_type("kubernetes:helm.sh/v3:Release"), key=lambda r: r["name"]):
+        i = release["inputs"]
+        lines.append(
+            f"helm        {i.get('name')} {i['chart'].rsplit('/', 1)[-1]} {i['version']} "
+            f"in {i.get('namespace', 'default')}"
+        )
     repos = v.of_type("aws:ecr/repository:Repository")
     replication = v.one("aws:ecr/replicationConfiguration:ReplicationConfiguration")["inputs"]
     targets = sorted(
