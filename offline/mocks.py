@@ -74,7 +74,6 @@ for _typ, _prefix, _kind in [
     ("aws:ec2/flowLog:FlowLog", "fl", "vpc-flow-log"),
     ("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "sg", "security-group"),
     ("aws:ec2/securityGroup:SecurityGroup", "sg", "security-group"),
-    ("aws:ec2/launchTemplate:LaunchTemplate", "lt", "launch-template"),
     ("aws:ec2transitgateway/transitGateway:TransitGateway", "tgw", "transit-gateway"),
     (
         "aws:ec2transitgateway/vpcAttachment:VpcAttachment",
@@ -252,6 +251,53 @@ def _zone(c: Ctx) -> tuple[str, dict[str, Any]]:
         "zoneId": zone_id,
         "arn": f"arn:aws:route53:::hostedzone/{zone_id}",
         "nameServers": [f"ns-{int(c.digest[i : i + 3], 16)}.awsdns-00.com" for i in (0, 3)],
+    }
+
+
+@handles("aws:ec2/launchTemplate:LaunchTemplate")
+def _launch_template(c: Ctx) -> tuple[str, dict[str, Any]]:
+    rid = f"lt-{c.hexid()}"
+    return rid, {"arn": c.arn("ec2", f"launch-template/{rid}"), "latestVersion": 1,
+                 "defaultVersion": 1}  # fmt: skip
+
+
+@handles("aws:eks/nodeGroup:NodeGroup")
+def _node_group(c: Ctx) -> tuple[str, dict[str, Any]]:
+    cluster, group = c.inputs["clusterName"], c.inputs["nodeGroupName"]
+    return f"{cluster}:{group}", {
+        "arn": c.arn("eks", f"nodegroup/{cluster}/{group}/{c.hexid(8)}"),
+        "status": "ACTIVE",
+    }
+
+
+@handles("aws:sqs/queue:Queue")
+def _queue(c: Ctx) -> tuple[str, dict[str, Any]]:
+    name = c.inputs.get("name") or f"{c.name}-{c.hexid(7)}"
+    url = f"https://sqs.{c.region}.amazonaws.com/{ACCOUNT_ID}/{name}"
+    return url, {"name": name, "url": url, "arn": c.arn("sqs", name)}
+
+
+@handles("aws:cloudwatch/eventRule:EventRule")
+def _event_rule(c: Ctx) -> tuple[str, dict[str, Any]]:
+    name = c.inputs.get("name") or f"{c.name}-{c.hexid(7)}"
+    return name, {"name": name, "arn": c.arn("events", f"rule/{name}")}
+
+
+@handles("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+def _pod_identity(c: Ctx) -> tuple[str, dict[str, Any]]:
+    association = f"a-{c.hexid(17)}"
+    cluster = c.inputs["clusterName"]
+    return f"{cluster},{association}", {
+        "associationId": association,
+        "associationArn": c.arn("eks", f"podidentityassociation/{cluster}/{association}"),
+    }
+
+
+@handles("aws:eks/accessEntry:AccessEntry")
+def _access_entry(c: Ctx) -> tuple[str, dict[str, Any]]:
+    cluster, principal = c.inputs["clusterName"], c.inputs["principalArn"]
+    return f"{cluster}:{principal}", {
+        "accessEntryArn": c.arn("eks", f"access-entry/{cluster}/role/{c.hexid(8)}"),
     }
 
 

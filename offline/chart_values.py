@@ -1,0 +1,121 @@
+"""Check Helm values against a chart's real defaults: Helm ignores unknown keys silently.
+
+A key path set in a release's values must exist in the chart's ``values.yaml``, or sit
+below a free-form default (``{}``, ``[]``, ``null``, ``""``), or be one the templates read
+although ``values.yaml`` leaves it commented out (the chart folder's
+``_derived/template-value-refs-not-in-values.txt``), or belong to a subchart and pass there.
+``global.*`` is always allowed, and so are the keys of label and annotation maps. The chart
+folders are reference data the team keeps outside this repository (``ATNT_CHARTS_DIR``, else
+``../shared/charts`` beside the checkout).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+#: Subcharts per chart: values key -> folder (relative to the charts folder), or ``None``
+#: when the subchart's defaults are not kept (then anything below the key passes).
+SUBCHARTS: dict[str, dict[str, str | None]] = {
+    "kube-prometheus-stack": {
+        "grafana": "grafana",
+        "kube-state-metrics": "kube-prometheus-stack/subcharts/kube-state-metrics",
+        "prometheus-node-exporter": "kube-prometheus-stack/subcharts/prometheus-node-exporter",
+        "prometheus-windows-exporter": (
+            "kube-prometheus-stack/subcharts/prometheus-windows-exporter"
+        ),
+    },
+    "secrets-store-csi-driver-provider-aws": {
+        "secrets-store-csi-driver": "secrets-store-csi-driver"
+    },
+    "argo-cd": {"redis-ha": None},
+    "loki": {"minio": None},
+    "thanos": {"minio": None},
+}
+
+_FREE_FORM: tuple[Any, ...] = ({}, [], None, "")
+
+#: Maps whose keys are Kubernetes label or annotation names chosen by the user: anything
+#: below them passes even where the chart's default holds an example entry.
+LABEL_MAPS = frozenset(
+    {"nodeSelector", "annotations", "labels", "podLabels", "podAnnotations", "matchLabels",
+     "additionalLabels", "additionalAnnotations", "commonLabels", "commonAnnotations"}
+)  # fmt: skip
+
+
+def charts_dir(project_dir: Path) -> Path | None:
+    """Where the chart defaults are, if they are there."""
+    configured = os.environ.get("ATNT_CHARTS_DIR")
+    candidate = Path(configured) if configured else project_dir.parent / "shared" / "charts"
+    return candidate if (candidate / "INDEX.md").is_file() else None
+
+
+def chart_folder(chart: str) -> str:
+    """The folder of a release's chart: ``oci://.../karpenter`` -> ``karpenter``."""
+    return chart.rstrip("/").rsplit("/", 1)[-1]
+
+
+@dataclass
+class ChartDefaults:
+    """A chart's defaults and the paths its templates read beyond them."""
+
+    name: str
+    values: dict[str, Any]
+    allowed: frozenset[str]
+    subcharts: dict[str, ChartDefaults | None] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, root: Path, folder: str, *, with_subcharts: bool = True) -> ChartDefaults:
+        path = root / folder
+        values = yaml.safe_load((path / "values.yaml").read_text()) or {}
+        allowed: set[str] = set()
+        derived = path / "_derived" / "template-value-refs-not-in-values.txt"
+        if derived.is_file():
+            for line in derived.read_text().splitlines():
+                if line.strip() and not line.lstrip().startswith("#"):
+                    allowed.add(line.split()[0])
+        subcharts: dict[str, ChartDefaults | None] = {}
+        if with_subcharts:
+            for key, sub in SUBCHARTS.get(folder, {}).items():
+                subcharts[key] = None if sub is None else cls.load(root, sub, with_subcharts=False)
+        return cls(folder, values, frozenset(allowed), subcharts)
+
+    def unknown_keys(self, values: Mapping[str, Any]) -> list[str]:
+        """Key paths of ``values`` this chart would ignore."""
+        unknown: list[str] = []
+        for key, value in values.items():
+            if key == "global":
+                continue
+            if key in self.subcharts:
+                sub = self.subcharts[key]
+                if sub is not None and isinstance(value, Mapping):
+                    unknown += [f"{key}.{p}" for p in sub.unknown_keys(value)]
+                continue
+            self._walk(self.values, key, value, key, unknown)
+        return unknown
+
+    def _walk(self, defaults: Any, key: str, value: Any, path: str, unknown: list[str]) -> None:
+        if isinstance(defaults, Mapping) and key in defaults:
+            default = defaults[key]
+            if key in LABEL_MAPS or any(default == f for f in _FREE_FORM):
+                return  # a free-form default takes anything below it
+            if isinstance(default, Mapping) and isinstance(value, Mapping):
+                for sub_key, sub_value in value.items():
+                    self._walk(default, sub_key, sub_value, f"{path}.{sub_key}", unknown)
+            return
+        if self._allowed(path):
+            return
+        if isinstance(value, Mapping) and any(a.startswith(f"{path}.") for a in self.allowed):
+            for sub_key, sub_value in value.items():
+                self._walk({}, sub_key, sub_value, f"{path}.{sub_key}", unknown)
+            return
+        unknown.append(path)
+
+    def _allowed(self, path: str) -> bool:
+        parts = path.split(".")
+        return any(".".join(parts[:i]) in self.allowed for i in range(1, len(parts) + 1))
