@@ -100,3 +100,18 @@ def test_charts_folder_discovery_honours_the_environment(
     assert charts_dir(PROJECT_DIR) is None  # no INDEX.md: not a charts folder
     (tmp_path / "INDEX.md").write_text("charts")
     assert charts_dir(PROJECT_DIR) == tmp_path
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_multi_replica_releases_have_a_disruption_budget(
+    plans: dict[str, PlanView], stack: str
+) -> None:
+    budgets = {
+        "karpenter": lambda v: v["podDisruptionBudget"]["maxUnavailable"] == 1,
+        "metrics-server": lambda v: v["podDisruptionBudget"] == {"enabled": True,
+                                                                  "minAvailable": 1},
+    }  # fmt: skip
+    for name, release in _releases(plans[stack]).items():
+        values = release.get("values") or {}
+        if values.get("replicas", 1) > 1:
+            assert budgets[name](values), name

@@ -46,6 +46,23 @@ def test_real_stack_files_are_valid_and_complementary() -> None:
     )
 
 
+def test_a_stack_file_overrides_only_what_differs() -> None:
+    """Profiles and machines merge onto the defaults: one key changed, the rest kept."""
+    _, west = (
+        f.settings
+        for f in read_all(
+            PROJECT_DIR,
+            {WEST: {"atnt-platform:profiles": {"warm": {"workerGroups": {"spot": {"maxSize": 9}}}},
+                    "atnt-platform:workerGroups": {"kafka": {"diskGib": 200}}}},
+        )
+    )  # fmt: skip
+    spot = west.profiles.warm.worker_groups.spot
+    assert (spot.min_size, spot.desired_size, spot.max_size) == (1, 1, 9)
+    assert west.profiles.warm.nat_gateways == 1
+    assert west.worker_groups.kafka.disk_gib == 200
+    assert west.worker_groups.kafka.instance_types == ("t4g.xlarge",)
+
+
 def test_promotion_is_a_role_change_only() -> None:
     """Swapping roles in config gives the promoted region the active profile."""
     east, west = (
@@ -111,6 +128,20 @@ def test_promotion_is_a_role_change_only() -> None:
          r"atnt-platform:allowedAccountIds .* 12-digit AWS account id"),
         (WEST, {"atnt-platform:bucketPrefix": "Bad_Prefix"},
          r"atnt-platform:bucketPrefix = 'Bad_Prefix' .* lowercase"),
+        (WEST, {"atnt-platform:workerGroups": {"unibeam": {"instanceTypes": ["m5.large"]}}},
+         r"atnt-platform:workerGroups\.unibeam\.instanceTypes .* 'm5\.large' is not a Graviton"),
+        (WEST, {"atnt-platform:workerGroups": {"spot": {"instanceTypes": ["t4g.large"]}}},
+         r"atnt-platform:workerGroups\.spot .* at least two instance types"),
+        (WEST, {"atnt-platform:workerGroups": {"gpu": {"instanceTypes": ["g5g.xlarge"]}}},
+         r"atnt-platform:workerGroups\.gpu is not a known setting; known keys here: "
+         r"kafka, monitor, spot, unibeam"),
+        (WEST, {"atnt-platform:profiles": {"warm": {"workerGroups": {"kafka": {"minSize": 5}}}}},
+         r"atnt-platform:profiles\.warm\.workerGroups\.kafka .* minSize <= desiredSize <= "
+         r"maxSize, got 5/2/6"),
+        (WEST, {"atnt-platform:profiles": {"warm": {"workerGroups": {"gpu": {"maxSize": 1}}}}},
+         r"atnt-platform:profiles\.warm\.workerGroups\.gpu is not a known setting"),
+        (WEST, {"atnt-platform:profiles": {"warm": {"karpenter": {"cpu": 0}}}},
+         r"atnt-platform:profiles\.warm\.karpenter\.cpu = 0 .* greater than or equal to 1"),
     ],
 )  # fmt: skip
 def test_bad_input_is_refused_naming_file_key_and_value(
