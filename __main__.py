@@ -6,21 +6,50 @@ never read configuration, never export, and never look at the stack name.
 
 from __future__ import annotations
 
+import json
+
 import pulumi
 import pulumi_aws as aws
 
-from components.cluster_services import ClusterServices, ClusterServicesArgs
+from components.atlas_link import AtlasLink, AtlasLinkArgs
+from components.cluster_services import (
+    ARGOCD_NAMESPACE,
+    KAFKA_NAMESPACE,
+    ClusterServices,
+    ClusterServicesArgs,
+    TwistlockArgs,
+)
 from components.compute_addons import ComputeAddons, ComputeAddonsArgs
+from components.kafka import TLS_PORT as KAFKA_TLS_PORT
+from components.kafka import Kafka, KafkaArgs, MirrorArgs
 from components.karpenter import Karpenter, KarpenterArgs, KarpenterPool
 from components.key_ring import KeyRing, KeyRingArgs
 from components.network import Network, NetworkArgs
 from components.node_pools import NodePools, NodePoolsArgs, WorkerGroupArgs
-from components.regional_cluster import RegionalCluster, RegionalClusterArgs
+from components.partner_vpn import PartnerVpn, PartnerVpnArgs, VpnSiteArgs
+from components.redis_peering import RedisPeering, RedisPeeringArgs
+from components.regional_cluster import (
+    DEFAULT_STORAGE_CLASS,
+    RegionalCluster,
+    RegionalClusterArgs,
+)
 from components.registry import Registry, RegistryArgs
 from components.replicated_bucket import ReplicatedBucket, ReplicatedBucketArgs
 from components.secret_store import SecretStore, SecretStoreArgs
 from components.transit_hub import TransitHub, TransitHubArgs
-from config.catalog import PLATFORM_SECRETS, REGISTRY_PREFIX, UNIBEAM_SERVICES
+from components.unibeam_workloads import (
+    GitOpsArgs,
+    UnibeamWorkloads,
+    UnibeamWorkloadsArgs,
+    service_args,
+)
+from config.catalog import (
+    KAFKA_MIRROR_SECRET,
+    PLATFORM_SECRETS,
+    REGISTRY_PREFIX,
+    SERVICE_SECRETS,
+    UNIBEAM_SERVICES,
+)
 from config.placement import GROUPS, WorkerGroup, placement_of
 from config.settings import SettingsError, load_settings
 
@@ -118,7 +147,7 @@ secrets = SecretStore(
     "secrets",
     SecretStoreArgs(
         path=f"{settings.name_prefix}/{region}",
-        secrets=PLATFORM_SECRETS,
+        secrets={**PLATFORM_SECRETS, **SERVICE_SECRETS},
         kms_key_arn=keys.data_key_arn,
         replica_region=peer,
         replica_kms_key_arn=keys.data_replica_key_arn,
@@ -225,7 +254,156 @@ karpenter = Karpenter(
     opts=in_cluster,
 )
 
-ClusterServices("services", ClusterServicesArgs(wait_for=node_groups), opts=in_cluster)
+twistlock = settings.security.twistlock
+services = ClusterServices(
+    "services",
+    ClusterServicesArgs(
+        cluster_name=settings.cluster_name,
+        region=region,
+        vpc_id=network.vpc_id,
+        argocd_ha=profile.argocd_ha,
+        twistlock=TwistlockArgs(
+            console_address=twistlock.console_address,
+            image=twistlock.image,
+            # Read at deployment from Secrets Manager; Pulumi keeps it encrypted in state.
+            credentials=aws.secretsmanager.get_secret_version_output(
+                secret_id=twistlock.secret_name,
+                opts=pulumi.InvokeOutputOptions(provider=home_provider),
+            ).secret_string.apply(json.loads),
+        )
+        if twistlock
+        else None,
+        wait_for=[cluster.pod_identity_agent, *node_groups],
+    ),
+    opts=in_cluster,
+)
+
+secret_name = f"{settings.name_prefix}/{region}/{{}}".format
+kafka_size = profile.kafka
+mirror_source = settings.kafka.mirror_source_bootstrap
+kafka = Kafka(
+    "kafka",
+    KafkaArgs(
+        namespace=KAFKA_NAMESPACE,
+        region=region,
+        account_id=account_id,
+        cluster_name=settings.cluster_name,
+        version=settings.kafka.version,
+        controllers=kafka_size.controllers,
+        brokers=kafka_size.brokers,
+        broker_storage_gib=kafka_size.broker_storage_gib,
+        controller_storage_gib=kafka_size.controller_storage_gib,
+        storage_class=DEFAULT_STORAGE_CLASS,
+        placement=placement_of("kafka-broker"),
+        bootstrap_subnet_ids=network.private_subnet_ids,
+        bootstrap_addresses=[z.static_address(0) for z in network.plan],
+        replication_sources=[settings.network.vpc_cidr, settings.network.peer_vpc_cidr],
+        private_zone_id=network.private_zone_id,
+        private_zone=settings.network.private_zone,
+        own_secret_name=secret_name(KAFKA_MIRROR_SECRET),
+        # Only the warm region mirrors; promotion turns this off, failback back on.
+        mirror=MirrorArgs(
+            source_region=peer,
+            bootstrap_servers=mirror_source,
+            topics_pattern=settings.kafka.mirror_topics,
+            source_secret_name=f"{settings.name_prefix}/{peer}/{KAFKA_MIRROR_SECRET}",
+        )
+        if mirror_source and not settings.is_active
+        else None,
+        wait_for=[services.strimzi_operator, *services.secrets_store, cluster.pod_identity_agent],
+    ),
+    opts=in_cluster,
+)
+
+saas, partners = settings.saas, settings.partners
+redis = saas.redis
+gitops = settings.gitops
+unibeam = UnibeamWorkloads(
+    "unibeam",
+    UnibeamWorkloadsArgs(
+        cluster_name=settings.cluster_name,
+        region=region,
+        role=settings.role,
+        account_id=account_id,
+        services=service_args(
+            UNIBEAM_SERVICES,
+            {
+                svc: (
+                    profile.services.of(svc).min_replicas,
+                    profile.services.of(svc).max_replicas,
+                )
+                for svc in UNIBEAM_SERVICES
+            },
+            {svc: secret_name(f"unibeam/{svc}") for svc in UNIBEAM_SERVICES},
+            registry.repository_urls,
+        ),
+        placement=placement_of("sim"),
+        vpc_cidr=settings.network.vpc_cidr,
+        kafka_namespace=KAFKA_NAMESPACE,
+        kafka_port=KAFKA_TLS_PORT,
+        redis=(redis.cidr, redis.ports) if redis else None,
+        partner_cidrs=[c for site in partners.vpn_sites for c in site.cidrs],
+        gitops=GitOpsArgs(
+            repo_url=gitops.repo_url, revision=gitops.revision, path_prefix=gitops.path_prefix
+        )
+        if gitops
+        else None,
+        argocd_namespace=ARGOCD_NAMESPACE,
+        wait_for=[services.argocd, *services.secrets_store, cluster.pod_identity_agent],
+    ),
+    opts=in_cluster,
+)
+
+# SaaS and partner links: each exists exactly when its settings do.
+if saas.atlas is not None:
+    atlas_provider = None
+    if saas.atlas.project_id is not None:
+        import pulumi_mongodbatlas  # only when the Atlas side is managed: a second to import
+
+        # Credentials: pulumi config set --secret mongodbatlas:publicKey / privateKey.
+        atlas_provider = pulumi_mongodbatlas.Provider("atlas")
+    AtlasLink(
+        "atlas",
+        AtlasLinkArgs(
+            region=region,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.private_subnet_ids,
+            client_security_group_id=cluster.cluster_security_group_id,
+            endpoint_service_name=None
+            if saas.atlas.project_id
+            else saas.atlas.endpoint_service_name,
+            project_id=saas.atlas.project_id,
+            database_users=unibeam.role_arns,
+            atlas_provider=atlas_provider,
+        ),
+        opts=home,
+    )
+if redis is not None:
+    RedisPeering(
+        "redis",
+        RedisPeeringArgs(
+            peering_connection_id=redis.peering_connection_id,
+            cidr=redis.cidr,
+            ports=redis.ports,
+            route_table_ids=network.private_route_table_ids,
+            client_security_group_id=cluster.cluster_security_group_id,
+        ),
+        opts=home,
+    )
+if partners.vpn_sites:
+    PartnerVpn(
+        "partners",
+        PartnerVpnArgs(
+            transit_gateway_id=transit.transit_gateway_id,
+            transit_gateway_route_table_id=transit.route_table_id,
+            private_route_table_ids=network.private_route_table_ids,
+            sites=[
+                VpnSiteArgs(name=s.name, ip=s.ip, cidrs=s.cidrs, bgp_asn=s.bgp_asn)
+                for s in partners.vpn_sites
+            ],
+        ),
+        opts=home,
+    )
 
 # What operators and the other stack read. Names are a contract: see README "Stack outputs".
 pulumi.export("region", region)
@@ -245,3 +423,7 @@ pulumi.export("backupBucket", backup.bucket_name)
 pulumi.export("backupReplicaBucket", backup.replica_bucket_name)
 pulumi.export("nodeGroups", {g: ng.node_group_name for g, ng in pools.node_groups.items()})
 pulumi.export("karpenterInterruptionQueue", karpenter.interruption_queue_name)
+pulumi.export("kafkaReplicationBootstrap", kafka.bootstrap_dns_name)
+# The Atlas database principals (AWS IAM auth): one role per Unibeam service.
+pulumi.export("atlasPrincipals", unibeam.role_arns)
+pulumi.export("loadBalancerControllerRoleArn", services.load_balancer_controller_role_arn)

@@ -32,6 +32,18 @@ class ZoneSubnets:
     public: str
     firewall: str
 
+    @property
+    def static_block(self) -> str:
+        """A /28 of the private subnet kept from automatic assignment (pods and nodes take
+        addresses at random): internal load balancers with fixed addresses live here."""
+        return str(list(ipaddress.IPv4Network(self.private).subnets(new_prefix=28))[1])
+
+    def static_address(self, index: int) -> str:
+        """The ``index``-th fixed address of the zone (0 to 9)."""
+        if not 0 <= index < 10:
+            raise ValueError("a /28 holds 11 usable addresses; use index 0 to 9")
+        return str(ipaddress.IPv4Network(self.static_block)[4 + index])
+
 
 def plan_subnets(vpc_cidr: str, zones: Sequence[str]) -> list[ZoneSubnets]:
     """Carve the VPC: large private subnets (pods take VPC IPs), then public, then /28 firewall.
@@ -86,6 +98,8 @@ class Network(pulumi.ComponentResource):
     #: Private subnet ids, in availability-zone order.
     private_subnet_ids: list[pulumi.Output[str]]
     public_subnet_ids: list[pulumi.Output[str]]
+    #: The subnet plan (CIDRs and fixed addresses per zone), in zone order.
+    plan: list[ZoneSubnets]
     #: One route table per private subnet: later routes (peer region, SaaS) go here.
     private_route_table_ids: list[pulumi.Output[str]]
     private_zone_id: pulumi.Output[str]
@@ -145,6 +159,15 @@ class Network(pulumi.ComponentResource):
         ]
         public = [subnet("public", z, **{"kubernetes.io/role/elb": "1"}) for z in plan]
         firewall = [subnet("firewall", z) for z in plan]
+        for z, private_subnet in zip(plan, private, strict=True):
+            aws.ec2.SubnetCidrReservation(
+                f"{name}-static-{z.zone}",
+                subnet_id=private_subnet.id,
+                cidr_block=z.static_block,
+                reservation_type="explicit",
+                description="fixed addresses of internal load balancers",
+                opts=child,
+            )
 
         self.firewall = EgressFirewall(
             f"{name}-egress",
@@ -260,6 +283,7 @@ class Network(pulumi.ComponentResource):
         self.vpc_id = vpc.id
         self.private_subnet_ids = [s.id for s in private]
         self.public_subnet_ids = [s.id for s in public]
+        self.plan = plan
         self.private_route_table_ids = [rt.id for rt in private_rts]
         self.private_zone_id = zone.zone_id
         self.register_outputs(

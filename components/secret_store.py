@@ -46,7 +46,7 @@ class SecretStore(pulumi.ComponentResource):
         super().__init__("atnt:security:SecretStore", name, None, opts)
         secrets = {
             key: aws.secretsmanager.Secret(
-                f"{name}-{key}",
+                f"{name}-{key.replace('/', '-')}",
                 name=f"{args.path}/{key}",
                 description=description,
                 kms_key_id=args.kms_key_arn,
@@ -56,7 +56,7 @@ class SecretStore(pulumi.ComponentResource):
                         region=args.replica_region, kms_key_id=args.replica_kms_key_arn
                     )
                 ],
-                tags={**args.tags, "secret": key},
+                tags={**args.tags, "secret": key.replace("/", "-")},
                 opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
             )
             for key, description in sorted(args.secrets.items())

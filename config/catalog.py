@@ -29,7 +29,19 @@ PLATFORM_SECRETS: dict[str, str] = {
     "redis": "Redis Cloud ACL user name and password",
     "cloudflare": "Cloudflare API token for the edge and origin certificates",
     "smpp": "SMPP bind credentials of the MNO partners",
+    "kafka-mirror": "Kafka replication user of this region: SCRAM password and cluster CA",
 }
+
+#: One secret per Unibeam service, readable only by that service's role (its Redis ACL user,
+#: SMPP binds, API keys): ``unibeam/<service>``.
+SERVICE_SECRETS: dict[str, str] = {
+    f"unibeam/{service}": f"Runtime secrets of the Unibeam {service} service"
+    for service in UNIBEAM_SERVICES
+}
+
+#: The Kafka replication user of this region: ``{"password": ..., "ca_crt": ...}``. The
+#: peer region's MirrorMaker2 reads the replica of it while the peer is warm.
+KAFKA_MIRROR_SECRET = "kafka-mirror"
 
 #: All five EKS control-plane log types.
 EKS_CONTROL_PLANE_LOG_TYPES: tuple[str, ...] = (

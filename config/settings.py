@@ -16,7 +16,6 @@ from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
@@ -24,7 +23,25 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from config.catalog import CLOUDWATCH_RETENTION_DAYS
+from config._model import (
+    ACCOUNT_RE,
+    DOMAIN_RE,
+    PREFIX_RE,
+    ROLE_ARN_RE,
+    Model,
+    cidr,
+    merged,
+    retention,
+)
+from config._model import region as region_name
+from config.links import (
+    GitOpsSettings,
+    KafkaSettings,
+    PartnerSettings,
+    SaasSettings,
+    SecuritySettings,
+    host_in_zone,
+)
 from config.versions import SUPPORTED_KUBERNETES_VERSIONS
 
 PROJECT = "atnt-platform"
@@ -32,54 +49,17 @@ PROJECT = "atnt-platform"
 Role = Literal["active", "warm"]
 ROLES: tuple[str, ...] = ("active", "warm")
 
-_REGION_RE = re.compile(
-    r"^[a-z]{2}(-gov)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d$"
-)
-_DOMAIN_RE = re.compile(r"^\.?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
-_ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
-
 
 class SettingsError(ValueError):
     """Invalid stack configuration; ``str()`` is the one line users see."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True
-    )
-
-
-def _cidr(value: Any, *, min_prefix: int, max_prefix: int) -> str:
-    if not isinstance(value, str):
-        raise ValueError("must be an IPv4 CIDR block written as a string, e.g. 10.10.0.0/16")
-    try:
-        net = ipaddress.IPv4Network(value, strict=True)
-    except ValueError as err:
-        raise ValueError(f"must be an IPv4 CIDR block such as 10.10.0.0/16 ({err})") from None
-    if not min_prefix <= net.prefixlen <= max_prefix:
-        raise ValueError(f"prefix length must be /{min_prefix} to /{max_prefix}")
-    return str(net)
-
-
-def _region(value: Any) -> str:
-    if not isinstance(value, str) or not _REGION_RE.match(value):
-        raise ValueError("must be an AWS region name such as us-east-1 or us-west-2")
-    return value
-
-
-def _retention(value: int) -> int:
-    if value not in CLOUDWATCH_RETENTION_DAYS:
-        allowed = ", ".join(str(d) for d in CLOUDWATCH_RETENTION_DAYS)
-        raise ValueError(f"must be a CloudWatch Logs retention in days, one of {allowed}")
-    return value
-
-
-class NetworkSettings(_Model):
+class NetworkSettings(Model):
     """``atnt-platform:network``: the regional VPC and its edges."""
 
     vpc_cidr: str = Field(description="VPC IPv4 CIDR, /16 to /20; unique across stacks")
+    #: The peer stack's VPC CIDR (routes and firewall rules for replication; checked).
+    peer_vpc_cidr: str
     availability_zones: tuple[str, ...] = Field(description="3 to 6 AZ names of the region")
     transit_gateway_asn: int = Field(description="private BGP ASN of the Transit Gateway")
     private_zone: str = Field(description="Route53 private hosted zone for internal names")
@@ -90,8 +70,8 @@ class NetworkSettings(_Model):
 
     @field_validator("vpc_cidr", mode="before")
     @classmethod
-    def _vpc_cidr(cls, v: Any) -> str:
-        return _cidr(v, min_prefix=16, max_prefix=20)
+    def _vpccidr(cls, v: Any) -> str:
+        return cidr(v, min_prefix=16, max_prefix=20)
 
     @field_validator("availability_zones")
     @classmethod
@@ -110,7 +90,7 @@ class NetworkSettings(_Model):
     @field_validator("private_zone")
     @classmethod
     def _zone(cls, v: str) -> str:
-        if v.startswith(".") or not _DOMAIN_RE.match(v):
+        if v.startswith(".") or not DOMAIN_RE.match(v):
             raise ValueError("must be a DNS zone name such as use1.atnt.internal")
         return v
 
@@ -119,7 +99,7 @@ class NetworkSettings(_Model):
     def _domains(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         if not v:
             raise ValueError("must allow at least one domain (nodes pull images and call AWS)")
-        bad = [d for d in v if not _DOMAIN_RE.match(d)]
+        bad = [d for d in v if not DOMAIN_RE.match(d)]
         if bad:
             raise ValueError(
                 f"{bad[0]!r} is not a domain; use example.com or .example.com (subdomains)"
@@ -128,11 +108,11 @@ class NetworkSettings(_Model):
 
     @field_validator("flow_log_retention_days")
     @classmethod
-    def _flow_retention(cls, v: int) -> int:
-        return _retention(v)
+    def _flowretention(cls, v: int) -> int:
+        return retention(v)
 
 
-class ClusterSettings(_Model):
+class ClusterSettings(Model):
     """``atnt-platform:cluster``: the EKS control plane."""
 
     kubernetes_version: str
@@ -158,7 +138,7 @@ class ClusterSettings(_Model):
     def _public_cidrs(cls, v: Any) -> tuple[str, ...]:
         if not isinstance(v, list | tuple):
             raise ValueError("must be a list of CIDR blocks (empty turns the public endpoint off)")
-        cidrs = tuple(_cidr(c, min_prefix=0, max_prefix=32) for c in v)
+        cidrs = tuple(cidr(c, min_prefix=0, max_prefix=32) for c in v)
         if any(c.endswith("/0") for c in cidrs):
             raise ValueError("must list operator CIDRs, not the whole internet (or be empty)")
         if len(cidrs) > 40:
@@ -168,7 +148,7 @@ class ClusterSettings(_Model):
     @field_validator("admin_role_arns")
     @classmethod
     def _admins(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [a for a in v if not _ROLE_ARN_RE.match(a)]
+        bad = [a for a in v if not ROLE_ARN_RE.match(a)]
         if bad:
             raise ValueError(
                 f"{bad[0]!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
@@ -177,8 +157,8 @@ class ClusterSettings(_Model):
 
     @field_validator("log_retention_days")
     @classmethod
-    def _log_retention(cls, v: int) -> int:
-        return _retention(v)
+    def _logretention(cls, v: int) -> int:
+        return retention(v)
 
 
 #: Graviton (arm64) instance types: a family with a ``g`` after its generation digit.
@@ -187,18 +167,7 @@ _GRAVITON_RE = re.compile(
 )
 
 
-def _merged(defaults: Mapping[str, Any], value: Any) -> Any:
-    """Deep-merge a stack file's partial object onto defaults (objects merge, the rest replaces)."""
-    if not isinstance(value, Mapping):
-        return value
-    merged = dict(defaults)
-    for key, override in value.items():
-        base = merged.get(key)
-        merged[key] = _merged(base, override) if isinstance(base, Mapping) else override
-    return merged
-
-
-class GroupSize(_Model):
+class GroupSize(Model):
     """Managed node group size of one worker group in one role."""
 
     min_size: int = Field(ge=0, le=100)
@@ -215,7 +184,7 @@ class GroupSize(_Model):
         return self
 
 
-class WorkerGroupSizes(_Model):
+class WorkerGroupSizes(Model):
     """One size per worker group of the architecture (Unibeam, Kafka, Spot, Monitor)."""
 
     unibeam: GroupSize
@@ -224,14 +193,70 @@ class WorkerGroupSizes(_Model):
     monitor: GroupSize
 
 
-class KarpenterLimits(_Model):
+class KarpenterLimits(Model):
     """Ceiling of what Karpenter may add per NodePool in one role."""
 
     cpu: int = Field(ge=1, le=10000, description="vCPUs")
     memory_gib: int = Field(ge=1, le=100000)
 
 
-class RoleProfile(_Model):
+class Replicas(Model):
+    """Horizontal Pod Autoscaler bounds of one service in one role."""
+
+    min_replicas: int = Field(ge=1, le=100)
+    max_replicas: int = Field(ge=1, le=200)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Replicas:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(
+                f"needs minReplicas <= maxReplicas, got {self.min_replicas}/{self.max_replicas}"
+            )
+        return self
+
+
+class ServiceReplicas(Model):
+    """One bound per Unibeam service (``scheduledJobs`` is the scheduled-jobs service)."""
+
+    sim: Replicas
+    sms: Replicas
+    mno: Replicas
+    api: Replicas
+    dashboard: Replicas
+    timer: Replicas
+    scheduled_jobs: Replicas
+    audit: Replicas
+
+    @field_validator("sms")
+    @classmethod
+    def _sms_stays_bound(cls, v: Replicas) -> Replicas:
+        # The architecture: sms-service runs in every region for SMPP bind availability.
+        if v.min_replicas < 2:
+            raise ValueError("sms keeps at least 2 replicas in every role (SMPP bind availability)")
+        return v
+
+    def of(self, service: str) -> Replicas:
+        """Bounds of a service by its catalog name (``scheduled-jobs``)."""
+        return getattr(self, service.replace("-", "_"))  # type: ignore[no-any-return]
+
+
+class KafkaSize(Model):
+    """The Kafka cluster of one role: KRaft controllers and brokers, and their disks."""
+
+    controllers: int
+    brokers: int = Field(ge=1, le=12)
+    broker_storage_gib: int = Field(ge=10, le=16000)
+    controller_storage_gib: int = Field(default=20, ge=10, le=1000)
+
+    @field_validator("controllers")
+    @classmethod
+    def _quorum(cls, v: int) -> int:
+        if v not in (1, 3, 5):
+            raise ValueError("must be 1, 3 or 5 (a KRaft quorum is odd)")
+        return v
+
+
+class RoleProfile(Model):
     """How large a region runs in one role. Promotion swaps the profile, nothing else."""
 
     nat_gateways: int | None = Field(
@@ -239,6 +264,10 @@ class RoleProfile(_Model):
     )
     worker_groups: WorkerGroupSizes
     karpenter: KarpenterLimits
+    services: ServiceReplicas
+    kafka: KafkaSize
+    #: Argo CD in HA (redis-ha, two replicas of each server part) or single replicas.
+    argocd_ha: bool
 
     @field_validator("nat_gateways")
     @classmethod
@@ -257,6 +286,15 @@ def _sizes(unibeam: str, kafka: str, spot: str, monitor: str) -> dict[str, dict[
             "monitor": size(monitor)}  # fmt: skip
 
 
+def _replicas(default: str, sms: str) -> dict[str, dict[str, int]]:
+    def bounds(text: str) -> dict[str, int]:
+        low, high = (int(n) for n in text.split("/"))
+        return {"minReplicas": low, "maxReplicas": high}
+
+    services = ("sim", "mno", "api", "dashboard", "timer", "scheduledJobs", "audit")
+    return {**{s: bounds(default) for s in services}, "sms": bounds(sms)}
+
+
 #: Role defaults; a stack file overrides only what differs (deep merge). The active role
 #: carries the load; the warm role keeps every service warm and is "scaled up as needed".
 DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
@@ -264,16 +302,22 @@ DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
         "natGateways": None,
         "workerGroups": _sizes(unibeam="3/3/9", kafka="3/3/6", spot="2/2/8", monitor="3/3/6"),
         "karpenter": {"cpu": 256, "memoryGib": 1024},
+        "services": _replicas(default="3/12", sms="3/12"),
+        "kafka": {"controllers": 3, "brokers": 3, "brokerStorageGib": 200},
+        "argocdHa": True,
     },
     "warm": {
         "natGateways": 1,
         "workerGroups": _sizes(unibeam="2/2/6", kafka="2/2/6", spot="1/1/4", monitor="2/2/4"),
         "karpenter": {"cpu": 64, "memoryGib": 256},
+        "services": _replicas(default="1/4", sms="2/6"),
+        "kafka": {"controllers": 1, "brokers": 2, "brokerStorageGib": 200},
+        "argocdHa": False,
     },
 }
 
 
-class Profiles(_Model):
+class Profiles(Model):
     """``atnt-platform:profiles``: sizes per role, merged onto ``DEFAULT_PROFILES``."""
 
     active: RoleProfile
@@ -282,10 +326,10 @@ class Profiles(_Model):
     @model_validator(mode="before")
     @classmethod
     def _defaults(cls, value: Any) -> Any:
-        return _merged(DEFAULT_PROFILES, value if value is not None else {})
+        return merged(DEFAULT_PROFILES, value if value is not None else {})
 
 
-class WorkerGroupSpec(_Model):
+class WorkerGroupSpec(Model):
     """What one worker group's machines are (the same in every role)."""
 
     instance_types: tuple[str, ...]
@@ -315,7 +359,7 @@ DEFAULT_WORKER_GROUPS: dict[str, dict[str, Any]] = {
 }
 
 
-class WorkerGroups(_Model):
+class WorkerGroups(Model):
     """``atnt-platform:workerGroups``: machines per worker group, merged onto defaults."""
 
     unibeam: WorkerGroupSpec
@@ -326,7 +370,7 @@ class WorkerGroups(_Model):
     @model_validator(mode="before")
     @classmethod
     def _defaults(cls, value: Any) -> Any:
-        return _merged(DEFAULT_WORKER_GROUPS, value if value is not None else {})
+        return merged(DEFAULT_WORKER_GROUPS, value if value is not None else {})
 
     @field_validator("spot")
     @classmethod
@@ -339,20 +383,20 @@ class WorkerGroups(_Model):
         return v
 
 
-class RegistrySettings(_Model):
+class RegistrySettings(Model):
     """``atnt-platform:registry``: ECR lifecycle."""
 
     keep_tagged_images: int = Field(default=100, ge=1, le=1000)
     untagged_expiry_days: int = Field(default=7, ge=1, le=365)
 
 
-class BackupSettings(_Model):
+class BackupSettings(Model):
     """``atnt-platform:backup``: the S3 backup bucket and its peer-region replica."""
 
     noncurrent_version_expiry_days: int = Field(default=90, ge=1, le=3650)
 
 
-class StackSettings(_Model):
+class StackSettings(Model):
     """Everything one stack sets. Built by ``parse_settings``; never by components."""
 
     stack: str
@@ -369,17 +413,22 @@ class StackSettings(_Model):
     worker_groups: WorkerGroups = Field(default_factory=lambda: WorkerGroups.model_validate({}))
     registry: RegistrySettings = RegistrySettings()
     backup: BackupSettings = BackupSettings()
-    tags: dict[str, str] = {}
+    kafka: KafkaSettings = KafkaSettings()
+    gitops: GitOpsSettings | None = None
+    saas: SaasSettings = SaasSettings()
+    partners: PartnerSettings = PartnerSettings()
+    security: SecuritySettings = SecuritySettings()
+    tags: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("region", "peer_region", mode="before")
     @classmethod
     def _regions(cls, v: Any) -> str:
-        return _region(v)
+        return region_name(v)
 
     @field_validator("name_prefix", "bucket_prefix")
     @classmethod
     def _prefix(cls, v: str) -> str:
-        if not _PREFIX_RE.match(v):
+        if not PREFIX_RE.match(v):
             raise ValueError(
                 "must be 3-20 lowercase letters, digits or hyphens, starting with a letter"
             )
@@ -388,7 +437,7 @@ class StackSettings(_Model):
     @field_validator("allowed_account_ids")
     @classmethod
     def _accounts(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [a for a in v if not _ACCOUNT_RE.match(a)]
+        bad = [a for a in v if not ACCOUNT_RE.match(a)]
         if bad:
             raise ValueError(f"{bad[0]!r} is not a 12-digit AWS account id")
         return v
@@ -491,6 +540,7 @@ def _check_single_stack(s: StackSettings) -> None:
             f"every zone must be in {s.region} (e.g. {s.region}a)",
         )
     azs = len(s.network.availability_zones)
+    vpc = s.network.vpc_cidr
     for role in ROLES:
         nat = getattr(s.profiles, role).nat_gateways
         if nat is not None and nat > azs:
@@ -507,6 +557,39 @@ def _check_single_stack(s: StackSettings) -> None:
             f"{PROJECT}:profiles.active.natGateways",
             active_nat,
             f"the active role runs one NAT gateway per availability zone ({azs}) or null",
+        )
+    if ipaddress.IPv4Network(s.network.peer_vpc_cidr).overlaps(ipaddress.IPv4Network(vpc)):
+        raise _fail(
+            f,
+            f"{PROJECT}:network.vpcCidr",
+            vpc,
+            f"overlaps the peer region's VPC {s.network.peer_vpc_cidr} (network.peerVpcCidr); "
+            "VPC CIDRs must be disjoint (the regions are peered)",
+        )
+    for i, site in enumerate(s.partners.vpn_sites):
+        for c in site.cidrs:
+            if ipaddress.IPv4Network(c).overlaps(ipaddress.IPv4Network(vpc)):
+                raise _fail(
+                    f,
+                    f"{PROJECT}:partners.vpnSites[{i}].cidrs",
+                    c,
+                    f"overlaps this stack's VPC {vpc}",
+                )
+    redis = s.saas.redis
+    if redis and ipaddress.IPv4Network(redis.cidr).overlaps(ipaddress.IPv4Network(vpc)):
+        raise _fail(
+            f,
+            f"{PROJECT}:saas.redis.cidr",
+            redis.cidr,
+            f"overlaps this stack's VPC {vpc}; the peered Redis network must be disjoint",
+        )
+    atlas = s.saas.atlas
+    if atlas and atlas.service_region not in (None, s.region):
+        raise _fail(
+            f,
+            f"{PROJECT}:saas.atlas.endpointServiceName",
+            atlas.endpoint_service_name,
+            f"is an endpoint service of {atlas.service_region}; this stack is in {s.region}",
         )
     if len(f"{s.bucket_prefix}-backup-{s.region}-replica") > 63:
         raise _fail(f, f"{PROJECT}:bucketPrefix", s.bucket_prefix, "too long for S3 bucket names")
@@ -538,6 +621,23 @@ def check_stack_set(stacks: Iterable[StackSettings]) -> None:
                 f"no stack file has aws:region {s.peer_region}; "
                 f"stacks: {', '.join(sorted(by_region))}",
             )
+        if s.network.peer_vpc_cidr != peer.network.vpc_cidr:
+            raise _fail(
+                s.stack_file,
+                f"{PROJECT}:network.peerVpcCidr",
+                s.network.peer_vpc_cidr,
+                f"must be {peer.stack_file}'s network.vpcCidr {peer.network.vpc_cidr}",
+            )
+        host = s.kafka.mirror_source_host
+        if host is not None and not host_in_zone(host, peer.network.private_zone):
+            raise _fail(
+                s.stack_file,
+                f"{PROJECT}:kafka.mirrorSourceBootstrap",
+                s.kafka.mirror_source_bootstrap,
+                f"must name the peer's replication bootstrap in {peer.stack_file}'s private "
+                f"zone {peer.network.private_zone} (e.g. kafka-bootstrap."
+                f"{peer.network.private_zone}:9094)",
+            )
         if len(stacks) == 2 and peer.peer_region != s.region:
             raise _fail(
                 peer.stack_file,
@@ -557,6 +657,17 @@ def check_stack_set(stacks: Iterable[StackSettings]) -> None:
                     f"overlaps {a.stack_file}'s {a.network.vpc_cidr}; "
                     "VPC CIDRs must be disjoint (the regions are peered)",
                 )
+            for x, y in ((a, b), (b, a)):
+                redis = x.saas.redis
+                if redis and ipaddress.IPv4Network(redis.cidr).overlaps(
+                    ipaddress.IPv4Network(y.network.vpc_cidr)
+                ):
+                    raise _fail(
+                        x.stack_file,
+                        f"{PROJECT}:saas.redis.cidr",
+                        redis.cidr,
+                        f"overlaps {y.stack_file}'s VPC {y.network.vpc_cidr}",
+                    )
             if a.network.transit_gateway_asn == b.network.transit_gateway_asn:
                 raise _fail(
                     b.stack_file,
@@ -595,6 +706,25 @@ def advisories(s: StackSettings) -> list[str]:
             f"{PROJECT}:allowedAccountIds is empty: any AWS account the credentials point at "
             "will be deployed to"
         )
+    if s.gitops is None:
+        notes.append(f"{PROJECT}:gitops is not set: no Argo CD Applications for the services")
+    elif ".example." in s.gitops.repo_url:
+        notes.append(
+            f"{PROJECT}:gitops.repoUrl is an example.com placeholder: put your GitOps repository"
+        )
+    if s.kafka.mirror_source_bootstrap is None:
+        notes.append(
+            f"{PROJECT}:kafka.mirrorSourceBootstrap is not set: this region cannot mirror "
+            "the peer's topics while warm"
+        )
+    unset = {
+        "saas.atlas": (s.saas.atlas, "no MongoDB Atlas PrivateLink endpoint"),
+        "saas.redis": (s.saas.redis, "no Redis Cloud peering"),
+        "partners.vpnSites": (s.partners.vpn_sites, "no MNO / MikroTik site VPNs"),
+        "security.twistlock": (s.security.twistlock, "no Prisma Cloud Compute Defender"),
+    }
+    notes += [f"{PROJECT}:{key} is not set: {what}" for key, (value, what) in unset.items()
+              if not value]  # fmt: skip
     return notes
 
 

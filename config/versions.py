@@ -47,6 +47,27 @@ CHARTS: dict[str, Chart] = {
     "metrics-server": Chart(
         "metrics-server", "3.13.1", "https://kubernetes-sigs.github.io/metrics-server/"
     ),
+    "aws-load-balancer-controller": Chart(
+        "aws-load-balancer-controller", "3.5.0", "https://aws.github.io/eks-charts"
+    ),
+    "reflector": Chart("reflector", "10.0.63", "https://emberstack.github.io/helm-charts"),
+    "secrets-store-csi-driver": Chart(
+        "secrets-store-csi-driver",
+        "1.6.0",
+        "https://kubernetes-sigs.github.io/secrets-store-csi-driver/charts",
+    ),
+    "secrets-store-csi-driver-provider-aws": Chart(
+        "secrets-store-csi-driver-provider-aws",
+        "3.1.1",
+        "https://aws.github.io/secrets-store-csi-driver-provider-aws",
+    ),
+    "strimzi-kafka-operator": Chart("oci://quay.io/strimzi-helm/strimzi-kafka-operator", "1.2.0"),
+    "argo-cd": Chart("argo-cd", "10.1.1", "https://argoproj.github.io/argo-helm"),
+    "twistlock-defender": Chart(
+        "twistlock-defender",
+        "34.3.138",
+        "https://paloaltonetworks.github.io/twistlock-defender-helm",
+    ),
 }
 
 #: AMI of Karpenter nodes: the EKS-optimized AL2023 image. ``@latest`` follows AWS's releases

@@ -92,9 +92,14 @@ class ChartDefaults:
             if key == "global":
                 continue
             if key in self.subcharts:
+                # A key passes if the parent chart declares it (its condition and overrides,
+                # e.g. ``<subchart>.install``) or the subchart does.
                 sub = self.subcharts[key]
                 if sub is not None and isinstance(value, Mapping):
-                    unknown += [f"{key}.{p}" for p in sub.unknown_keys(value)]
+                    in_parent: list[str] = []
+                    self._walk(self.values, key, value, key, in_parent)
+                    in_sub = {f"{key}.{p}" for p in sub.unknown_keys(value)}
+                    unknown += [p for p in in_parent if p in in_sub]
                 continue
             self._walk(self.values, key, value, key, unknown)
         return unknown

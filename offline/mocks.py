@@ -74,6 +74,10 @@ for _typ, _prefix, _kind in [
     ("aws:ec2/flowLog:FlowLog", "fl", "vpc-flow-log"),
     ("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "sg", "security-group"),
     ("aws:ec2/securityGroup:SecurityGroup", "sg", "security-group"),
+    ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "sgr", "security-group-rule"),
+    ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "sgr", "security-group-rule"),
+    ("aws:ec2/customerGateway:CustomerGateway", "cgw", "customer-gateway"),
+    ("aws:ec2/subnetCidrReservation:SubnetCidrReservation", "scr", ""),
     ("aws:ec2transitgateway/transitGateway:TransitGateway", "tgw", "transit-gateway"),
     (
         "aws:ec2transitgateway/vpcAttachment:VpcAttachment",
@@ -301,6 +305,46 @@ def _access_entry(c: Ctx) -> tuple[str, dict[str, Any]]:
     }
 
 
+@handles("aws:ec2/vpnConnection:VpnConnection")
+def _vpn(c: Ctx) -> tuple[str, dict[str, Any]]:
+    rid = f"vpn-{c.hexid()}"
+    return rid, {
+        "arn": c.arn("ec2", f"vpn-connection/{rid}"),
+        "transitGatewayAttachmentId": f"tgw-attach-{c.hexid()[::-1]}",
+        "tunnel1Address": "192.0.2.10",
+        "tunnel2Address": "192.0.2.11",
+    }
+
+
+@handles("aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter")
+def _peering(c: Ctx) -> tuple[str, dict[str, Any]]:
+    pcx = str(c.inputs["vpcPeeringConnectionId"])
+    return pcx, {"acceptStatus": "active"}
+
+
+@handles("aws:route53/record:Record")
+def _record(c: Ctx) -> tuple[str, dict[str, Any]]:
+    i = c.inputs
+    return f"{i['zoneId']}_{i['name']}_{i['type']}", {"fqdn": i["name"]}
+
+
+@handles("mongodbatlas:index/privateLinkEndpoint:PrivateLinkEndpoint")
+def _atlas_endpoint(c: Ctx) -> tuple[str, dict[str, Any]]:
+    link = c.hexid(24)
+    return f"{link}-{c.inputs['projectId']}", {
+        "privateLinkId": link,
+        "endpointServiceName": f"com.amazonaws.vpce.{c.region}.vpce-svc-{c.hexid(17)}",
+        "status": "AVAILABLE",
+    }
+
+
+@handles("mongodbatlas:index/privateLinkEndpointService:PrivateLinkEndpointService")
+def _atlas_connection(c: Ctx) -> tuple[str, dict[str, Any]]:
+    return f"{c.inputs['privateLinkId']}-{c.inputs['endpointServiceId']}", {
+        "awsConnectionStatus": "AVAILABLE"
+    }
+
+
 @handles("aws:eks/addon:Addon")
 def _addon(c: Ctx) -> tuple[str, dict[str, Any]]:
     cluster, addon = c.inputs["clusterName"], c.inputs["addonName"]
@@ -421,6 +465,21 @@ class PlanMocks(pulumi.runtime.Mocks):
                 "arn": DEPLOYER_ARN,
                 "userId": "AROAEXAMPLEDEPLOYER:pulumi",
                 "id": ACCOUNT_ID,
+            }
+        if args.token == "aws:secretsmanager/getSecretVersion:getSecretVersion":
+            # A placeholder of every key a secret the program reads may hold.
+            keys = ("install_bundle", "service_parameter", "defender_ca_cert",
+                    "defender_client_cert", "defender_client_key", "admission_cert",
+                    "admission_key", "registry_username", "registry_password")  # fmt: skip
+            secret_id = str(args.args.get("secretId"))
+            return {
+                "arn": f"arn:aws:secretsmanager:{self.home_region}:{ACCOUNT_ID}:secret:"
+                f"{secret_id}-AbCdEf",
+                "id": secret_id,
+                "secretId": secret_id,
+                "secretString": json.dumps({k: f"offline-{k}" for k in keys}),
+                "versionId": "00000000-0000-4000-8000-000000000000",
+                "versionStages": ["AWSCURRENT"],
             }
         raise NotImplementedError(
             f"the program calls {args.token}, which the offline plan does not answer; "

@@ -14,14 +14,33 @@ from tests.conftest import PROJECT_DIR
 STACKS = ["us-east-1", "us-west-2"]
 
 #: The team's pinned versions (decisions, section 4), written here independently of the code.
-PINNED = {"karpenter": "1.14.1", "karpenter-crd": "1.14.1", "metrics-server": "3.13.1"}
-
-#: Where each release's pods must land: the architecture's "EKS Components" table.
-SPEC_PLACEMENT: dict[str, WorkerGroup | None] = {
-    "karpenter": WorkerGroup.MONITOR,
-    "metrics-server": WorkerGroup.MONITOR,
-    "karpenter-crd": None,  # CRDs only: no pods
+PINNED = {
+    "karpenter": "1.14.1",
+    "karpenter-crd": "1.14.1",
+    "metrics-server": "3.13.1",
+    "aws-load-balancer-controller": "3.5.0",
+    "reflector": "10.0.63",
+    "secrets-store-csi-driver": "1.6.0",
+    "secrets-store-csi-driver-provider-aws": "3.1.1",
+    "strimzi-kafka-operator": "1.2.0",
+    "argo-cd": "10.1.1",
 }
+EVERY_NODE = "every node"
+
+#: Where each release's pods must land (the architecture's "EKS Components" table): values
+#: path of a pod block -> worker group, or EVERY_NODE for DaemonSets.
+SPEC_PLACEMENT: dict[str, dict[str, WorkerGroup | str]] = {
+    "karpenter": {"": WorkerGroup.MONITOR},
+    "metrics-server": {"": WorkerGroup.MONITOR},
+    "aws-load-balancer-controller": {"": WorkerGroup.SPOT},
+    "reflector": {"": WorkerGroup.SPOT},
+    "strimzi-kafka-operator": {"": WorkerGroup.SPOT},
+    "argo-cd": {"global": WorkerGroup.SPOT, "redis": WorkerGroup.MONITOR,
+                "redis-ha": WorkerGroup.MONITOR},
+    "secrets-store-csi-driver": {"linux": EVERY_NODE},
+    "secrets-store-csi-driver-provider-aws": {"": EVERY_NODE},
+    "karpenter-crd": {},  # CRDs only: no pods
+}  # fmt: skip
 
 CHARTS = charts_dir(PROJECT_DIR)
 needs_charts = pytest.mark.skipif(
@@ -47,15 +66,23 @@ def test_every_release_is_pinned_and_named(plans: dict[str, PlanView], stack: st
 def test_each_release_lands_on_the_group_the_spec_names(
     plans: dict[str, PlanView], stack: str
 ) -> None:
-    for name, release in _releases(plans[stack]).items():
-        group = SPEC_PLACEMENT[name]
-        if group is None:
-            continue
-        values = release["values"]
-        assert values["nodeSelector"][GROUP_KEY] == group.value, name
-        needed = [{**t, "operator": "Equal"} for t in GROUPS[group].k8s_taints]
-        assert all(t in values["tolerations"] for t in needed), name
-        assert EVERY_NODE_TOLERATIONS[0] not in values["tolerations"], name
+    releases = _releases(plans[stack])
+    assert set(releases) == set(SPEC_PLACEMENT)
+    for name, release in releases.items():
+        for path, group in SPEC_PLACEMENT[name].items():
+            block = release["values"]
+            for key in filter(None, path.split(".")):
+                block = block[key]
+            where = f"{name} {path or '(top)'}"
+            if group == EVERY_NODE:
+                assert block["tolerations"] == EVERY_NODE_TOLERATIONS, where
+                assert GROUP_KEY not in block.get("nodeSelector", {}), where
+                continue
+            assert isinstance(group, WorkerGroup)
+            assert block["nodeSelector"][GROUP_KEY] == group.value, where
+            needed = [{**t, "operator": "Equal"} for t in GROUPS[group].k8s_taints]
+            assert all(t in block["tolerations"] for t in needed), where
+            assert EVERY_NODE_TOLERATIONS[0] not in block["tolerations"], where
 
 
 @needs_charts
@@ -110,8 +137,16 @@ def test_multi_replica_releases_have_a_disruption_budget(
         "karpenter": lambda v: v["podDisruptionBudget"]["maxUnavailable"] == 1,
         "metrics-server": lambda v: v["podDisruptionBudget"] == {"enabled": True,
                                                                   "minAvailable": 1},
+        "aws-load-balancer-controller": lambda v: v["podDisruptionBudget"] == {
+            "maxUnavailable": 1},
+        "strimzi-kafka-operator": lambda v: v["podDisruptionBudget"]["enabled"] is True,
     }  # fmt: skip
     for name, release in _releases(plans[stack]).items():
         values = release.get("values") or {}
-        if values.get("replicas", 1) > 1:
+        if max(values.get("replicas", 1), values.get("replicaCount", 1)) > 1:
             assert budgets[name](values), name
+    # Argo CD's parts run on spot: each with two replicas has a budget, in the HA role.
+    argocd = _releases(plans[stack])["argo-cd"]["values"]
+    for part in ("server", "repoServer", "applicationSet"):
+        if argocd[part]["replicas"] > 1:
+            assert argocd[part]["pdb"]["enabled"] is True, part

@@ -133,9 +133,12 @@ def test_secrets_are_encrypted_replicated_and_recoverable(
 ) -> None:
     v, region, peer = stack
     secrets = v.of_type("aws:secretsmanager/secret:Secret")
+    services = ("api", "audit", "dashboard", "mno", "scheduled-jobs", "sim", "sms", "timer")
     assert sorted(s["inputs"]["name"] for s in secrets) == [
-        f"atnt/{region}/{k}" for k in ("atlas", "cloudflare", "redis", "smpp")
-    ]
+        f"atnt/{region}/{k}"
+        for k in ("atlas", "cloudflare", "kafka-mirror", "redis", "smpp",
+                  *(f"unibeam/{svc}" for svc in services))
+    ]  # fmt: skip
     replica_key = v.state_of(v.one("aws:kms/replicaKey:ReplicaKey"))["arn"]
     for s in secrets:
         i = s["inputs"]

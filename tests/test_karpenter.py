@@ -122,7 +122,9 @@ def test_controller_identity_is_its_own_and_least_privilege(
     assert trust["Condition"]["StringEquals"]["aws:RequestTag/kubernetes-service-account"] == (
         "karpenter"
     )
-    association = v.one("aws:eks/podIdentityAssociation:PodIdentityAssociation")["inputs"]
+    association = v.named(
+        "karpenter-controller", "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+    )["inputs"]
     assert association["roleArn"] == v.state_of(role)["arn"]
     values = _release(v, "karpenter")["inputs"]["values"]
     assert (association["namespace"], association["serviceAccount"]) == (

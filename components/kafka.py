@@ -1,0 +1,433 @@
+"""Kafka: the region's Strimzi cluster (KRaft), its replication endpoint, and, while the
+region is warm, MirrorMaker2 copying the active region's topics so a promoted region
+starts with the data.
+
+Replication path between regions: each cluster has a ``replication`` listener (TLS, SCRAM)
+behind an internal NLB with fixed addresses (explicit subnet reservations), named
+``kafka-bootstrap.<private zone>``; brokers advertise their own internal NLBs. Traffic
+crosses the Transit Gateway peering. The SCRAM password and the cluster CA of each region's
+replication user live in that region's ``kafka-mirror`` secret, whose replica the peer's
+MirrorMaker2 reads through the Secrets Store CSI driver.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, cast
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components._iam import pod_identity_role
+from config.placement import GroupPlacement
+
+#: Strimzi resource name of the cluster (its bootstrap service is ``<name>-kafka-bootstrap``).
+CLUSTER = "atnt"
+REPLICATION_PORT = 9094
+TLS_PORT = 9093
+MIRROR_USER = "mirror-maker"
+CREDENTIALS_SA = "kafka-credentials"
+#: Kubernetes Secrets the CSI driver materialises from Secrets Manager.
+OWN_CREDENTIALS = "kafka-mirror-user"
+SOURCE_CREDENTIALS = "kafka-mirror-source"
+PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
+LB = "service.beta.kubernetes.io/aws-load-balancer"
+#: Internal NLBs with pod IP targets, through the AWS Load Balancer Controller.
+INTERNAL_NLB = {
+    f"{LB}-type": "external",
+    f"{LB}-nlb-target-type": "ip",
+    f"{LB}-scheme": "internal",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class MirrorArgs:
+    """Where MirrorMaker2 copies from (the active region), while this region is warm."""
+
+    source_region: str
+    bootstrap_servers: str
+    topics_pattern: str
+    #: Name of the peer's ``kafka-mirror`` secret (its replica lives in this region).
+    source_secret_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class KafkaArgs:
+    """Inputs for Kafka."""
+
+    namespace: str
+    region: str
+    account_id: pulumi.Input[str]
+    cluster_name: str
+    version: str
+    controllers: int
+    brokers: int
+    broker_storage_gib: int
+    controller_storage_gib: int
+    storage_class: str
+    placement: GroupPlacement
+    #: Private subnets and one fixed address in each, for the replication bootstrap NLB.
+    bootstrap_subnet_ids: Sequence[pulumi.Input[str]]
+    bootstrap_addresses: Sequence[str]
+    #: CIDRs allowed to reach the replication listener (this VPC and the peer's).
+    replication_sources: Sequence[str]
+    private_zone_id: pulumi.Input[str]
+    private_zone: str
+    #: This region's ``kafka-mirror`` secret (name), readable by the credentials sync.
+    own_secret_name: str
+    mirror: MirrorArgs | None = None
+    #: The Strimzi operator, the CSI driver and its provider, the Pod Identity agent.
+    wait_for: Sequence[pulumi.Resource] = ()
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.controllers not in (1, 3, 5):
+            raise ValueError("controllers must be 1, 3 or 5")
+        if len(self.bootstrap_subnet_ids) != len(self.bootstrap_addresses):
+            raise ValueError("one fixed bootstrap address per subnet")
+
+
+def _arn(template: str, name: str, account: str) -> str:
+    return template.format(account=account, name=name)
+
+
+def _replication_factor(brokers: int) -> int:
+    return min(3, brokers)
+
+
+class Kafka(pulumi.ComponentResource):
+    """See the module docstring."""
+
+    bootstrap_dns_name: str
+    mirror_maker: k8s.apiextensions.CustomResource | None
+
+    def __init__(
+        self, name: str, args: KafkaArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("atnt:kafka:Kafka", name, None, opts)
+        self._args = args
+        self._name = name
+        ns = args.namespace
+        after = pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for))
+        meta = {"namespace": ns, "labels": {"strimzi.io/cluster": CLUSTER}}
+
+        credentials = self._credentials_sync(after)
+        kafka = k8s.apiextensions.CustomResource(
+            f"{name}-cluster",
+            api_version="kafka.strimzi.io/v1",
+            kind="Kafka",
+            metadata={"name": CLUSTER, "namespace": ns},
+            spec=self._kafka_spec(),
+            opts=after,
+        )
+        after_kafka = pulumi.ResourceOptions(parent=self, depends_on=[*args.wait_for, kafka])
+        for role, replicas, size in (
+            ("controller", args.controllers, args.controller_storage_gib),
+            ("broker", args.brokers, args.broker_storage_gib),
+        ):
+            k8s.apiextensions.CustomResource(
+                f"{name}-{role}s",
+                api_version="kafka.strimzi.io/v1",
+                kind="KafkaNodePool",
+                metadata={"name": f"{role}s", **meta},
+                spec={
+                    "replicas": replicas,
+                    "roles": [role],
+                    "storage": {"type": "jbod", "volumes": [{
+                        "id": 0, "type": "persistent-claim", "size": f"{size}Gi",
+                        "class": args.storage_class,
+                        # Data outlives the pod, the node pool and this program.
+                        "deleteClaim": False, "kraftMetadata": "shared"}]},
+                    "template": {"pod": self._pod_placement()},
+                },
+                opts=after_kafka,
+            )  # fmt: skip
+        # The replication user of this cluster: the peer's MirrorMaker2 logs in as it.
+        k8s.apiextensions.CustomResource(
+            f"{name}-{MIRROR_USER}",
+            api_version="kafka.strimzi.io/v1",
+            kind="KafkaUser",
+            metadata={"name": MIRROR_USER, **meta},
+            spec={"authentication": {"type": "scram-sha-512", "password": {"valueFrom": {
+                "secretKeyRef": {"name": OWN_CREDENTIALS, "key": "password"}}}}},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[kafka, credentials]),
+        )  # fmt: skip
+        aws.route53.Record(
+            f"{name}-bootstrap",
+            zone_id=args.private_zone_id,
+            name=f"kafka-bootstrap.{args.private_zone}",
+            type="A",
+            ttl=300,
+            records=list(args.bootstrap_addresses),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.bootstrap_dns_name = f"kafka-bootstrap.{args.private_zone}:{REPLICATION_PORT}"
+        self.mirror_maker = None
+        if args.mirror is not None:
+            self.mirror_maker = self._mirror_maker(args.mirror, kafka, credentials)
+        self.register_outputs({"bootstrap": self.bootstrap_dns_name})
+
+    def _pod_placement(self) -> dict[str, Any]:
+        """Strimzi pod templates have no nodeSelector: node affinity and tolerations."""
+        placement = self._args.placement
+        return {"affinity": placement.node_affinity(), "tolerations": placement.tolerations()}
+
+    def _kafka_spec(self) -> dict[str, Any]:
+        args = self._args
+        rf = _replication_factor(args.brokers)
+        return {
+            "kafka": {
+                "version": args.version,
+                "listeners": [
+                    {"name": "tls", "port": TLS_PORT, "type": "internal", "tls": True,
+                     "authentication": {"type": "tls"}},
+                    {"name": "replication", "port": REPLICATION_PORT, "type": "loadbalancer",
+                     "tls": True, "authentication": {"type": "scram-sha-512"},
+                     "configuration": {
+                         "loadBalancerSourceRanges": list(args.replication_sources),
+                         "bootstrap": {"annotations": {
+                             **INTERNAL_NLB,
+                             f"{LB}-subnets": pulumi.Output.all(
+                                 *args.bootstrap_subnet_ids).apply(",".join),
+                             f"{LB}-private-ipv4-addresses": ",".join(
+                                 args.bootstrap_addresses),
+                         }},
+                     }},
+                ],
+                "config": {
+                    "default.replication.factor": rf,
+                    "min.insync.replicas": max(1, rf - 1),
+                    "offsets.topic.replication.factor": rf,
+                    "transaction.state.log.replication.factor": rf,
+                    "transaction.state.log.min.isr": max(1, rf - 1),
+                },
+                # Replicas of a partition spread over zones (rack = availability zone).
+                "rack": {"topologyKey": "topology.kubernetes.io/zone"},
+                "template": {
+                    "podDisruptionBudget": {"maxUnavailable": 1},
+                    "perPodService": {"metadata": {"annotations": INTERNAL_NLB}},
+                },
+            },
+            "entityOperator": {
+                "topicOperator": {},
+                "userOperator": {},
+                "template": {"pod": self._pod_placement()},
+            },
+        }  # fmt: skip
+
+    def _credentials_sync(self, after: pulumi.ResourceOptions) -> k8s.apps.v1.Deployment:
+        """Materialise the Secrets Manager credentials as Kubernetes Secrets for Strimzi.
+
+        The CSI driver writes a Kubernetes Secret only while a pod mounts the
+        SecretProviderClass; this pod exists to do exactly that.
+        """
+        args, name, ns = self._args, self._name, self._args.namespace
+        secret_arn = f"arn:aws:secretsmanager:{args.region}:{{account}}:secret:{{name}}-??????"
+        names = [args.own_secret_name] + ([args.mirror.source_secret_name] if args.mirror else [])
+        account_id = pulumi.Output.from_input(args.account_id)
+        arns = [account_id.apply(partial(_arn, secret_arn, n)) for n in names]
+        role = pod_identity_role(
+            f"{name}-credentials",
+            cluster_name=args.cluster_name,
+            namespace=ns,
+            service_account=CREDENTIALS_SA,
+            statements=[
+                {"Effect": "Allow",
+                 "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                 "Resource": arns},
+                # The peer's replica is encrypted with the peer stack's replica key; decrypt
+                # only through Secrets Manager, only for these secrets.
+                {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
+                 "Condition": {
+                     "StringEquals": {"kms:ViaService":
+                                      f"secretsmanager.{args.region}.amazonaws.com"},
+                     "StringLike": {"kms:EncryptionContext:SecretARN": arns}}},
+            ],
+            tags=args.tags,
+            parent=self,
+        )  # fmt: skip
+        association = aws.eks.PodIdentityAssociation(
+            f"{name}-credentials",
+            cluster_name=args.cluster_name,
+            namespace=ns,
+            service_account=CREDENTIALS_SA,
+            role_arn=role.arn,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-credentials",
+            metadata={"name": CREDENTIALS_SA, "namespace": ns},
+            automount_service_account_token=False,
+            opts=after,
+        )
+        sources = {OWN_CREDENTIALS: (args.own_secret_name, ["password"])}
+        if args.mirror:
+            sources[SOURCE_CREDENTIALS] = (args.mirror.source_secret_name, ["password", "ca.crt"])
+        classes = {
+            secret: self._provider_class(secret, source, keys)
+            for secret, (source, keys) in sources.items()
+        }
+        labels = {"app.kubernetes.io/name": CREDENTIALS_SA}
+        placement = self._args.placement
+        apps, core = k8s.apps.v1, k8s.core.v1
+        pod: core.PodSpecArgsDict = {
+            "service_account_name": CREDENTIALS_SA,
+            "affinity": cast(core.AffinityArgsDict, placement.node_affinity()),
+            "tolerations": cast(list[core.TolerationArgsDict], placement.tolerations()),
+            "security_context": {
+                "run_as_non_root": True,
+                "run_as_user": 65535,
+                "seccomp_profile": {"type": "RuntimeDefault"},
+            },
+            "containers": [
+                {
+                    "name": "pause",
+                    "image": PAUSE_IMAGE,
+                    "resources": {
+                        "requests": {"cpu": "5m", "memory": "8Mi"},
+                        "limits": {"memory": "16Mi"},
+                    },
+                    "security_context": {
+                        "allow_privilege_escalation": False,
+                        "read_only_root_filesystem": True,
+                        "capabilities": {"drop": ["ALL"]},
+                    },
+                    "volume_mounts": [
+                        {"name": c, "mount_path": f"/mnt/{c}", "read_only": True} for c in classes
+                    ],
+                }
+            ],
+            "volumes": [
+                {
+                    "name": c,
+                    "csi": {
+                        "driver": "secrets-store.csi.k8s.io",
+                        "read_only": True,
+                        "volume_attributes": {"secretProviderClass": c},
+                    },
+                }
+                for c in classes
+            ],
+        }
+        spec: apps.DeploymentSpecArgsDict = {
+            "replicas": 1,
+            "selector": {"match_labels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": pod},
+        }
+        return apps.Deployment(
+            f"{name}-credentials",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=CREDENTIALS_SA, namespace=ns, labels=labels),
+            spec=spec,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[*args.wait_for, association, account, *classes.values()],
+            ),
+        )
+
+    def _provider_class(
+        self, secret_name: str, source: str, keys: list[str]
+    ) -> k8s.apiextensions.CustomResource:
+        """A SecretProviderClass turning JSON keys of one secret into one Kubernetes Secret."""
+        aliases = {key: key.replace(".", "_") for key in keys}  # ca.crt is stored as ca_crt
+        objects = [{
+            "objectName": source, "objectType": "secretsmanager",
+            "jmesPath": [{"path": aliases[k], "objectAlias": f"{secret_name}-{aliases[k]}"}
+                         for k in keys],
+        }]  # fmt: skip
+        return k8s.apiextensions.CustomResource(
+            f"{self._name}-{secret_name}",
+            api_version="secrets-store.csi.x-k8s.io/v1",
+            kind="SecretProviderClass",
+            metadata={"name": secret_name, "namespace": self._args.namespace},
+            spec={
+                "provider": "aws",
+                "parameters": {
+                    "region": self._args.region,
+                    "usePodIdentity": "true",
+                    "objects": json.dumps(objects),
+                },
+                "secretObjects": [{
+                    "secretName": secret_name, "type": "Opaque",
+                    "data": [{"objectName": f"{secret_name}-{aliases[k]}", "key": k}
+                             for k in keys],
+                }],
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self._args.wait_for)),
+        )  # fmt: skip
+
+    def _mirror_maker(
+        self,
+        mirror: MirrorArgs,
+        kafka: k8s.apiextensions.CustomResource,
+        credentials: k8s.apps.v1.Deployment,
+    ) -> k8s.apiextensions.CustomResource:
+        args = self._args
+        rf = _replication_factor(args.brokers)
+        meta = {"namespace": args.namespace, "labels": {"strimzi.io/cluster": CLUSTER}}
+        target_user = "mirror-maker-target"
+        local_user = k8s.apiextensions.CustomResource(
+            f"{self._name}-{target_user}",
+            api_version="kafka.strimzi.io/v1",
+            kind="KafkaUser",
+            metadata={"name": target_user, **meta},
+            spec={"authentication": {"type": "tls"}},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[kafka]),
+        )
+        return k8s.apiextensions.CustomResource(
+            f"{self._name}-mirror",
+            api_version="kafka.strimzi.io/v1",
+            kind="KafkaMirrorMaker2",
+            metadata={"name": f"from-{mirror.source_region}", "namespace": args.namespace},
+            spec={
+                "version": args.version,
+                "replicas": 1,
+                "target": {
+                    "alias": args.region,
+                    "bootstrapServers": f"{CLUSTER}-kafka-bootstrap:{TLS_PORT}",
+                    "tls": {"trustedCertificates": [
+                        {"secretName": f"{CLUSTER}-cluster-ca-cert", "pattern": "*.crt"}]},
+                    "authentication": {"type": "tls", "certificateAndKey": {
+                        "secretName": target_user, "certificate": "user.crt", "key": "user.key"}},
+                    "groupId": f"mirror-from-{mirror.source_region}",
+                    "configStorageTopic": f"mirror-from-{mirror.source_region}-configs",
+                    "statusStorageTopic": f"mirror-from-{mirror.source_region}-status",
+                    "offsetStorageTopic": f"mirror-from-{mirror.source_region}-offsets",
+                    "config": {"config.storage.replication.factor": rf,
+                               "offset.storage.replication.factor": rf,
+                               "status.storage.replication.factor": rf},
+                },
+                "mirrors": [{
+                    "source": {
+                        "alias": mirror.source_region,
+                        "bootstrapServers": mirror.bootstrap_servers,
+                        "tls": {"trustedCertificates": [
+                            {"secretName": SOURCE_CREDENTIALS, "certificate": "ca.crt"}]},
+                        "authentication": {"type": "scram-sha-512", "username": MIRROR_USER,
+                                           "passwordSecret": {"secretName": SOURCE_CREDENTIALS,
+                                                              "password": "password"}},
+                    },
+                    "sourceConnector": {"tasksMax": 2, "config": {
+                        "replication.factor": rf,
+                        "offset-syncs.topic.replication.factor": rf,
+                        "sync.topic.acls.enabled": "false",
+                        # Same topic names in both regions: a promoted region serves the
+                        # services unchanged.
+                        "replication.policy.class":
+                            "org.apache.kafka.connect.mirror.IdentityReplicationPolicy"}},
+                    "checkpointConnector": {"config": {
+                        "checkpoints.topic.replication.factor": rf,
+                        "sync.group.offsets.enabled": "true",
+                        "replication.policy.class":
+                            "org.apache.kafka.connect.mirror.IdentityReplicationPolicy"}},
+                    "topicsPattern": mirror.topics_pattern,
+                    "groupsPattern": ".*",
+                }],
+                "template": {"pod": self._pod_placement()},
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[kafka, local_user, credentials]),
+        )  # fmt: skip

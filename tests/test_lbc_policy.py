@@ -1,0 +1,126 @@
+"""The Load Balancer Controller's policy: upstream's permissions, no wider, ownership-gated."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components._lbc_policy import load_balancer_controller_statements
+
+REGION = "us-east-1"
+OWNED = {"Null": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "false"}}
+
+
+@pytest.fixture(scope="module")
+def statements() -> list[dict[str, Any]]:
+    return load_balancer_controller_statements(REGION)
+
+
+def _granting(statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
+    return [s for s in statements if action in s["Action"]]
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "elasticloadbalancing:CreateLoadBalancer",
+        "elasticloadbalancing:CreateTargetGroup",
+        "elasticloadbalancing:CreateListener",
+        "elasticloadbalancing:RegisterTargets",
+        "elasticloadbalancing:SetRulePriorities",
+        "ec2:AuthorizeSecurityGroupIngress",
+        "ec2:CreateSecurityGroup",
+        "ec2:DescribeIpamPools",
+        "wafv2:GetWebACL",
+        "wafv2:AssociateWebACL",
+        "shield:GetSubscriptionState",
+        "shield:CreateProtection",
+        "acm:ListCertificates",
+        "acm:DescribeCertificate",
+        "cognito-idp:DescribeUserPoolClient",
+    ],
+)
+def test_the_controller_gets_the_actions_it_calls(
+    statements: list[dict[str, Any]], action: str
+) -> None:
+    assert all(s["Effect"] == "Allow" for s in statements)
+    assert _granting(statements, action), action
+
+
+def test_service_linked_role_only_for_elastic_load_balancing(
+    statements: list[dict[str, Any]],
+) -> None:
+    (grant,) = _granting(statements, "iam:CreateServiceLinkedRole")
+    assert grant["Condition"] == {
+        "StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}
+    }
+
+
+def test_no_action_wildcards(statements: list[dict[str, Any]]) -> None:
+    # Upstream names every action; a "*" anywhere in one ("*", "ec2:*", "ec2:Describe*")
+    # would grant calls upstream does not.
+    actions = [a for s in statements for a in s["Action"]]
+    assert all(isinstance(a, str) and ":" in a and "*" not in a for a in actions)
+    assert not any("NotAction" in s or "NotResource" in s for s in statements)
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "elasticloadbalancing:DeleteLoadBalancer",
+        "elasticloadbalancing:ModifyLoadBalancerAttributes",
+        "elasticloadbalancing:SetSecurityGroups",
+        "elasticloadbalancing:SetSubnets",
+        "elasticloadbalancing:DeleteTargetGroup",
+        "elasticloadbalancing:ModifyTargetGroupAttributes",
+        "elasticloadbalancing:ModifyListenerAttributes",
+        "elasticloadbalancing:ModifyIpPools",
+        "ec2:DeleteSecurityGroup",
+    ],
+)
+def test_changes_to_existing_resources_require_the_cluster_tag(
+    statements: list[dict[str, Any]], action: str
+) -> None:
+    # Every statement granting it must carry the ownership test: one unconditional grant
+    # would let the controller delete load balancers it never made.
+    grants = _granting(statements, action)
+    assert grants
+    assert all(g.get("Condition") == OWNED for g in grants), action
+
+
+def test_creation_requires_the_cluster_tag_in_the_request(
+    statements: list[dict[str, Any]],
+) -> None:
+    for action in (
+        "elasticloadbalancing:CreateLoadBalancer",
+        "elasticloadbalancing:CreateTargetGroup",
+    ):
+        (grant,) = _granting(statements, action)
+        assert grant["Condition"] == {"Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}}
+
+
+def test_document_serializes_and_sids_are_unique(statements: list[dict[str, Any]]) -> None:
+    document = json.loads(json.dumps({"Version": "2012-10-17", "Statement": statements}))
+    sids = [s["Sid"] for s in document["Statement"]]
+    assert all(sid.isalnum() for sid in sids)  # IAM allows only [A-Za-z0-9] in a Sid
+    assert len(sids) == len(set(sids))
+
+
+def test_arns_are_pinned_to_the_region(statements: list[dict[str, Any]]) -> None:
+    resources = [
+        r
+        for s in statements
+        for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+    ]
+    arns = [r for r in resources if r != "*"]
+    assert arns
+    assert all(arn.split(":")[3] == REGION for arn in arns)
+    assert load_balancer_controller_statements("us-west-2") != statements
+
+
+@pytest.mark.parametrize("region", ["", "*", "us-east", "cn-north-1", "us-gov-west-1"])
+def test_rejects_regions_the_arns_cannot_serve(region: str) -> None:
+    with pytest.raises(ValueError, match="region"):
+        load_balancer_controller_statements(region)
