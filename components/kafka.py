@@ -321,7 +321,14 @@ class Kafka(pulumi.ComponentResource):
         }
         return apps.Deployment(
             f"{name}-credentials",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=CREDENTIALS_SA, namespace=ns, labels=labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=CREDENTIALS_SA,
+                namespace=ns,
+                labels=labels,
+                # The pod starts once the secret has its values (an operator step after the
+                # first deployment): `pulumi up` must not wait for it.
+                annotations={"pulumi.com/skipAwait": "true"},
+            ),
             spec=spec,
             opts=pulumi.ResourceOptions(
                 parent=self,

@@ -120,6 +120,7 @@ def summarize(document: dict[str, Any], settings: StackSettings) -> list[str]:
             f"helm        {i.get('name')} {i['chart'].rsplit('/', 1)[-1]} {i['version']} "
             f"in {i.get('namespace', 'default')}"
         )
+    lines += _kafka_lines(v) + _unibeam_lines(v) + _link_lines(v)
     repos = v.of_type("aws:ecr/repository:Repository")
     replication = v.one("aws:ecr/replicationConfiguration:ReplicationConfiguration")["inputs"]
     targets = sorted(
@@ -168,6 +169,54 @@ def summarize(document: dict[str, Any], settings: StackSettings) -> list[str]:
     for w in warnings:
         lines.append(f"warning     {w}")
     return lines
+
+
+def _kafka_lines(v: PlanView) -> list[str]:
+    pools = {p["inputs"]["metadata"]["name"]: p["inputs"]["spec"]
+             for p in v.of_type("kubernetes:kafka.strimzi.io/v1:KafkaNodePool")}  # fmt: skip
+    if not pools:
+        return []
+    sizes = ", ".join(
+        f"{n} {s['replicas']} x {s['storage']['volumes'][0]['size']}"
+        f" (deleteClaim {s['storage']['volumes'][0]['deleteClaim']})"
+        for n, s in sorted(pools.items())
+    )
+    mirrors = v.of_type("kubernetes:kafka.strimzi.io/v1:KafkaMirrorMaker2")
+    mirror = (
+        "mirrors " + ", ".join(m["inputs"]["spec"]["mirrors"][0]["source"]["bootstrapServers"]
+                               for m in mirrors)
+        if mirrors else "no MirrorMaker2 (not warm, or no source)"
+    )  # fmt: skip
+    return [f"kafka       {sizes}; {mirror}"]
+
+
+def _unibeam_lines(v: PlanView) -> list[str]:
+    hpas = sorted(
+        (h["inputs"]["metadata"]["name"], h["inputs"]["spec"])
+        for h in v.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    )
+    if not hpas:
+        return []
+    bounds = ", ".join(f"{n} {s['minReplicas']}-{s['maxReplicas']}" for n, s in hpas)
+    apps = len(v.of_type("kubernetes:argoproj.io/v1alpha1:Application"))
+    policies = len(v.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy"))
+    return [
+        f"unibeam     replicas {bounds}",
+        f"unibeam     {apps} Argo CD Applications, {policies} NetworkPolicies (default deny)",
+    ]
+
+
+def _link_lines(v: PlanView) -> list[str]:
+    interface = [e for e in v.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+                 if e["inputs"]["vpcEndpointType"] == "Interface"]  # fmt: skip
+    peerings = v.of_type("aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter")
+    vpns = v.of_type("aws:ec2/vpnConnection:VpnConnection")
+    users = v.of_type("mongodbatlas:index/databaseUser:DatabaseUser")
+    return [
+        f"links       Atlas PrivateLink {'yes' if interface else 'no'}"
+        f"{f' ({len(users)} IAM database users)' if users else ''}; Redis peering "
+        f"{'yes' if peerings else 'no'}; site VPNs {len(vpns)}"
+    ]
 
 
 def dumps(document: dict[str, Any]) -> str:
