@@ -10,6 +10,7 @@ import json
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_cloudflare as cloudflare
 
 from components.atlas_link import AtlasLink, AtlasLinkArgs
 from components.cluster_services import (
@@ -20,6 +21,7 @@ from components.cluster_services import (
     TwistlockArgs,
 )
 from components.compute_addons import ComputeAddons, ComputeAddonsArgs
+from components.global_edge import GlobalEdge, GlobalEdgeArgs, RegionSide, read_peer
 from components.kafka import TLS_PORT as KAFKA_TLS_PORT
 from components.kafka import Kafka, KafkaArgs, MirrorArgs
 from components.karpenter import Karpenter, KarpenterArgs, KarpenterPool
@@ -33,6 +35,7 @@ from components.regional_cluster import (
     RegionalCluster,
     RegionalClusterArgs,
 )
+from components.regional_edge import RegionalEdge, RegionalEdgeArgs
 from components.registry import Registry, RegistryArgs
 from components.replicated_bucket import ReplicatedBucket, ReplicatedBucketArgs
 from components.secret_store import SecretStore, SecretStoreArgs
@@ -354,6 +357,72 @@ unibeam = UnibeamWorkloads(
     opts=in_cluster,
 )
 
+# The edge. Regional entry points in every stack; the shared edge in the stack that owns it.
+edge = settings.edge
+cloudflare_provider = cloudflare.Provider("cloudflare")  # token: cloudflare:apiToken (secret)
+regional_edge = RegionalEdge(
+    "edge",
+    RegionalEdgeArgs(
+        name_prefix=settings.name_prefix,
+        region=region,
+        account_id=account_id,
+        vpc_id=network.vpc_id,
+        vpc_cidr=settings.network.vpc_cidr,
+        public_subnet_ids=network.public_subnet_ids,
+        logs_bucket_name=f"{settings.bucket_prefix}-lb-logs-{region}",
+        api_host=edge.api_host,
+        cloudflare_ip_ranges=edge.cloudflare_ip_ranges,
+        sim_port=edge.sim_port,
+        api_port=edge.api_port,
+        sim_namespace=unibeam.namespaces["sim"],
+        api_namespace=unibeam.namespaces["api"],
+        cloudflare_zone_id=edge.cloudflare_zone_id,
+        # ACM's validation record is the same for both regions' certificates: the stack
+        # deployed first (the one that reads no other) creates it.
+        create_validation_record=not edge.owns_global_edge,
+        cloudflare_provider=cloudflare_provider,
+        wait_for=[services.load_balancer_controller, *unibeam.namespace_resources],
+    ),
+    opts=in_cluster,
+)
+
+if edge.reads_stack is not None:
+    # The one StackReference: this stack reads the other, never the other way round.
+    peer_stack = pulumi.StackReference(edge.reads_stack)
+    global_edge = GlobalEdge(
+        "global-edge",
+        GlobalEdgeArgs(
+            name_prefix=settings.name_prefix,
+            home=RegionSide(
+                region=region,
+                nlb_arn=regional_edge.nlb_arn,
+                alb_dns_name=regional_edge.alb_dns_name,
+                vpc_id=network.vpc_id,
+                vpc_cidr=settings.network.vpc_cidr,
+                transit_gateway_id=transit.transit_gateway_id,
+                transit_gateway_route_table_id=transit.route_table_id,
+                private_route_table_ids=network.private_route_table_ids,
+                private_zone_id=network.private_zone_id,
+            ),
+            peer=read_peer(edge.reads_stack, peer, peer_stack.outputs),
+            peer_provider=peer_provider,
+            cloudflare_provider=cloudflare_provider,
+            active_region=edge.active_region or region,
+            traffic_dials=edge.traffic_dials,
+            api_host=edge.api_host,
+            cloudflare_zone_id=edge.cloudflare_zone_id,
+            cloudflare_account_id=edge.cloudflare_account_id or "",
+            sim_port=edge.sim_port,
+            flow_logs_bucket_name=f"{settings.bucket_prefix}-ga-flow-logs",
+            zone_count=len(settings.network.availability_zones),
+        ),
+        opts=home,
+    )
+    pulumi.export("acceleratorDnsName", global_edge.accelerator_dns_name)
+    pulumi.export("acceleratorIps", global_edge.accelerator_ips)
+    pulumi.export("activeRegion", edge.active_region)
+    pulumi.export("trafficDials", edge.traffic_dials)
+
 # SaaS and partner links: each exists exactly when its settings do.
 if saas.atlas is not None:
     atlas_provider = None
@@ -424,6 +493,11 @@ pulumi.export("backupReplicaBucket", backup.replica_bucket_name)
 pulumi.export("nodeGroups", {g: ng.node_group_name for g, ng in pools.node_groups.items()})
 pulumi.export("karpenterInterruptionQueue", karpenter.interruption_queue_name)
 pulumi.export("kafkaReplicationBootstrap", kafka.bootstrap_dns_name)
+pulumi.export("privateZoneId", network.private_zone_id)
+pulumi.export("apiHost", edge.api_host)
+pulumi.export("nlbArn", regional_edge.nlb_arn)
+pulumi.export("albArn", regional_edge.alb_arn)
+pulumi.export("albDnsName", regional_edge.alb_dns_name)
 # The Atlas database principals (AWS IAM auth): one role per Unibeam service.
 pulumi.export("atlasPrincipals", unibeam.role_arns)
 pulumi.export("loadBalancerControllerRoleArn", services.load_balancer_controller_role_arn)

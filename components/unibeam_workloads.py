@@ -84,6 +84,9 @@ class UnibeamWorkloads(pulumi.ComponentResource):
 
     #: service -> IAM role ARN: the service's AWS identity and its Atlas database principal.
     role_arns: dict[str, pulumi.Output[str]]
+    #: service -> namespace name, and the Namespace resources (for what goes into them).
+    namespaces: dict[str, str]
+    namespace_resources: list[k8s.core.v1.Namespace]
 
     def __init__(
         self, name: str, args: UnibeamWorkloadsArgs, opts: pulumi.ResourceOptions | None = None
@@ -91,6 +94,8 @@ class UnibeamWorkloads(pulumi.ComponentResource):
         super().__init__("atnt:unibeam:UnibeamWorkloads", name, None, opts)
         self._name, self._args = name, args
         self.role_arns = {}
+        self.namespaces = {}
+        self.namespace_resources = []
         project = self._project() if args.gitops else None
         for service in args.services:
             self.role_arns[service.name] = self._service(service, project)
@@ -114,6 +119,8 @@ class UnibeamWorkloads(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.namespaces[svc] = ns_name
+        self.namespace_resources.append(namespace)
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
 
         secret_arn = pulumi.Output.from_input(args.account_id).apply(

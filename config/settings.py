@@ -34,6 +34,7 @@ from config._model import (
     retention,
 )
 from config._model import region as region_name
+from config.edge import EdgeSettings, cloudflare_detection_seconds, ga_detection_seconds
 from config.links import (
     GitOpsSettings,
     KafkaSettings,
@@ -418,6 +419,7 @@ class StackSettings(Model):
     saas: SaasSettings = SaasSettings()
     partners: PartnerSettings = PartnerSettings()
     security: SecuritySettings = SecuritySettings()
+    edge: EdgeSettings
     tags: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("region", "peer_region", mode="before")
@@ -591,12 +593,131 @@ def _check_single_stack(s: StackSettings) -> None:
             atlas.endpoint_service_name,
             f"is an endpoint service of {atlas.service_region}; this stack is in {s.region}",
         )
+    _check_edge(s)
     if len(f"{s.bucket_prefix}-backup-{s.region}-replica") > 63:
         raise _fail(f, f"{PROJECT}:bucketPrefix", s.bucket_prefix, "too long for S3 bucket names")
 
 
-def check_stack_set(stacks: Iterable[StackSettings]) -> None:
-    """Rules that need every stack file: one active region, mutual peers, disjoint CIDRs."""
+def _check_edge(s: StackSettings) -> None:
+    f, edge = s.stack_file, s.edge
+    key = f"{PROJECT}:edge"
+    if not edge.api_host.endswith(f".{edge.cloudflare_zone}"):
+        raise _fail(
+            f,
+            f"{key}.apiHost",
+            edge.api_host,
+            f"is outside the Cloudflare zone {edge.cloudflare_zone} (edge.cloudflareZone)",
+        )
+    owner_keys = {"activeRegion": edge.active_region, "trafficDials": edge.traffic_dials,
+                  "cloudflareAccountId": edge.cloudflare_account_id}  # fmt: skip
+    if not edge.owns_global_edge:
+        for name, value in owner_keys.items():
+            if value:
+                raise _fail(
+                    f,
+                    f"{key}.{name}",
+                    value,
+                    "belongs to the stack that owns the shared edge (set edge.readsStack there)",
+                )
+        return
+    for name, value in owner_keys.items():
+        if not value:
+            raise SettingsError(
+                f"{f}: {key}.{name} is missing (required where edge.readsStack is set)"
+            )
+    if s.region != "us-west-2":
+        raise _fail(
+            f,
+            f"{key}.readsStack",
+            edge.reads_stack,
+            "only the us-west-2 stack may own the shared edge: Global Accelerator's API is "
+            "served from us-west-2",
+        )
+    if edge.read_stack_name == s.stack:
+        raise _fail(f, f"{key}.readsStack", edge.reads_stack, "a stack cannot read itself")
+    detection = max(ga_detection_seconds(), cloudflare_detection_seconds())
+    if detection > edge.rto_seconds:
+        raise _fail(
+            f,
+            f"{key}.rtoSeconds",
+            edge.rto_seconds,
+            f"the health checks alone take up to {detection} s to detect a failed region",
+        )
+
+
+def _check_roles_and_edge(
+    stacks: list[StackSettings], by_region: dict[str, StackSettings]
+) -> list[str]:
+    owners = [s for s in stacks if s.edge.owns_global_edge]
+    if len(owners) != 1:
+        where = ", ".join(s.stack_file for s in owners) or "none"
+        raise SettingsError(
+            f"{PROJECT}:edge.readsStack: exactly one stack owns the shared edge and reads one "
+            f"other stack; found {len(owners)} ({where})"
+        )
+    owner = owners[0]
+    edge = owner.edge
+    read = next((s for s in stacks if s.stack == edge.read_stack_name), None)
+    if read is None:
+        raise _fail(
+            owner.stack_file,
+            f"{PROJECT}:edge.readsStack",
+            edge.reads_stack,
+            f"names no stack file; stacks: {', '.join(s.stack for s in stacks)}",
+        )
+    if set(edge.traffic_dials) != set(by_region):
+        raise _fail(
+            owner.stack_file,
+            f"{PROJECT}:edge.trafficDials",
+            edge.traffic_dials,
+            f"needs one dial (0-100) per region: {', '.join(sorted(by_region))}",
+        )
+    active_region = edge.active_region
+    if active_region not in by_region:
+        raise _fail(
+            owner.stack_file,
+            f"{PROJECT}:edge.activeRegion",
+            active_region,
+            f"must be one of {', '.join(sorted(by_region))}",
+        )
+    if edge.traffic_dials[active_region] == 0:
+        raise _fail(
+            owner.stack_file,
+            f"{PROJECT}:edge.trafficDials",
+            edge.traffic_dials,
+            f"the active region {active_region} cannot have a dial of 0",
+        )
+    if not by_region[active_region].is_active:
+        raise _fail(
+            by_region[active_region].stack_file,
+            f"{PROJECT}:role",
+            by_region[active_region].role,
+            f"the edge sends traffic to {active_region} (edge.activeRegion in "
+            f"{owner.stack_file}): its role must be 'active'",
+        )
+    warnings = []
+    for s in stacks:
+        if s.is_active and s.region != active_region:
+            if s is owner:
+                raise _fail(
+                    s.stack_file,
+                    f"{PROJECT}:role",
+                    s.role,
+                    f"both regions active: {active_region} is active per edge.activeRegion; "
+                    "allowed: one 'active', the others 'warm'",
+                )
+            # The owner promoted itself: the failed region's file still says active. Its
+            # stack is not deployed during a failover; fix the file before it is.
+            warnings.append(
+                f"failover in progress: {s.stack_file} still says role active while the edge "
+                f"sends traffic to {active_region}; set it to warm before deploying {s.stack}"
+            )
+    return warnings
+
+
+def check_stack_set(stacks: Iterable[StackSettings]) -> list[str]:
+    """Rules that need every stack file: one active region, one edge owner reading one
+    other stack, mutual peers, disjoint CIDRs. Returns warnings (a failover in progress)."""
     stacks = list(stacks)
     by_region: dict[str, StackSettings] = {}
     for s in stacks:
@@ -604,13 +725,7 @@ def check_stack_set(stacks: Iterable[StackSettings]) -> None:
             other = by_region[s.region]
             raise _fail(s.stack_file, "aws:region", s.region, f"{other.stack_file} already uses it")
         by_region[s.region] = s
-    active = [s for s in stacks if s.is_active]
-    if len(active) != 1:
-        where = ", ".join(f"{s.stack_file}={s.role}" for s in stacks)
-        raise SettingsError(
-            f"{PROJECT}:role: exactly one stack must be active, found {len(active)} ({where}); "
-            "allowed: one 'active', the others 'warm'"
-        )
+    warnings = _check_roles_and_edge(stacks, by_region)
     for s in stacks:
         peer = by_region.get(s.peer_region)
         if peer is None:
@@ -668,6 +783,14 @@ def check_stack_set(stacks: Iterable[StackSettings]) -> None:
                         redis.cidr,
                         f"overlaps {y.stack_file}'s VPC {y.network.vpc_cidr}",
                     )
+            if len(a.network.availability_zones) != len(b.network.availability_zones):
+                raise _fail(
+                    b.stack_file,
+                    f"{PROJECT}:network.availabilityZones",
+                    b.network.availability_zones,
+                    f"needs as many zones as {a.stack_file} "
+                    f"({len(a.network.availability_zones)}): the regions route zone by zone",
+                )
             if a.network.transit_gateway_asn == b.network.transit_gateway_asn:
                 raise _fail(
                     b.stack_file,
@@ -675,6 +798,7 @@ def check_stack_set(stacks: Iterable[StackSettings]) -> None:
                     b.network.transit_gateway_asn,
                     f"{a.stack_file} already uses it",
                 )
+    return warnings
 
 
 #: Address ranges reserved for documentation (RFC 5737): placeholders, never real operators.
@@ -705,6 +829,13 @@ def advisories(s: StackSettings) -> list[str]:
         notes.append(
             f"{PROJECT}:allowedAccountIds is empty: any AWS account the credentials point at "
             "will be deployed to"
+        )
+    placeholder_ids = [k for k, v in (("cloudflareZoneId", s.edge.cloudflare_zone_id),
+                                      ("cloudflareAccountId", s.edge.cloudflare_account_id))
+                       if v == "0123456789abcdef0123456789abcdef"]  # fmt: skip
+    if placeholder_ids:
+        notes.append(
+            f"{PROJECT}:edge.{placeholder_ids[0]} is a placeholder: put your Cloudflare id"
         )
     if s.gitops is None:
         notes.append(f"{PROJECT}:gitops is not set: no Argo CD Applications for the services")

@@ -8,7 +8,7 @@ and the set with ``check_stack_set``, and hand the runtime the same config the C
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,8 @@ class StackFile:
     settings: StackSettings
     runtime_config: dict[str, str]
     secret_keys: tuple[str, ...]
+    #: Warnings about the set of stacks (a failover in progress), shown with every stack.
+    set_warnings: tuple[str, ...] = ()
 
 
 def stack_name(path: Path) -> str:
@@ -93,14 +95,13 @@ def read_all(
     ]
     if not files:
         raise SettingsError(f"no Pulumi.<stack>.yaml files in {project_dir}")
-    check_stack_set(f.settings for f in files)
-    return deployment_order(files)
+    warnings = tuple(check_stack_set(f.settings for f in files))
+    return deployment_order([replace(f, set_warnings=warnings) for f in files])
 
 
 def deployment_order(files: list[StackFile]) -> list[StackFile]:
-    """Order stacks so that a stack comes after every stack it reads.
+    """Order stacks so that a stack comes after the stack it reads (edge.readsStack).
 
-    Roles never decide the order (promotion must not change how stacks are deployed). No
-    stack reads another yet, so the order is by region name: us-east-1, then us-west-2.
+    Roles never decide the order: promotion must not change how stacks are deployed.
     """
-    return sorted(files, key=lambda f: f.settings.region)
+    return sorted(files, key=lambda f: (f.settings.edge.reads_stack is not None, f.settings.region))

@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         document = plan.document
         path = args.out / f"{stack_file.stack}.json"
         path.write_text(dumps(document))
-        print("\n".join(summarize(document, stack_file.settings)))
+        print("\n".join(summarize(document, stack_file.settings, stack_file.set_warnings)))
         print(f"plan        {path}\n")
     elapsed = time.perf_counter() - started
     print(f"planned {len(stack_files)} stacks offline in {elapsed:.1f} s")

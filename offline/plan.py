@@ -103,7 +103,14 @@ def run_program(
     runtime_settings.ROOT.set(None)  # a fresh root Stack resource per run
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys or []))
-    _sync_await(run_pulumi_func(program))
+    runtime_settings.SETTINGS.rpc_manager.clear()
+    runtime_settings.SETTINGS.outputs.clear()
+    try:
+        _sync_await(run_pulumi_func(program))
+    finally:
+        # A failed run must not leak its pending work into the next one.
+        runtime_settings.SETTINGS.rpc_manager.clear()
+        runtime_settings.SETTINGS.outputs.clear()
     root = runtime_settings.get_root_resource()
     exported: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
     outputs: dict[str, Any] = {}

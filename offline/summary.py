@@ -18,7 +18,9 @@ def _onoff(value: object) -> str:
     return "on" if value else "OFF"
 
 
-def summarize(document: dict[str, Any], settings: StackSettings) -> list[str]:
+def summarize(
+    document: dict[str, Any], settings: StackSettings, set_warnings: tuple[str, ...] = ()
+) -> list[str]:
     """The summary lines of one stack."""
     v = PlanView(document)
     lines = [
@@ -120,7 +122,7 @@ def summarize(document: dict[str, Any], settings: StackSettings) -> list[str]:
             f"helm        {i.get('name')} {i['chart'].rsplit('/', 1)[-1]} {i['version']} "
             f"in {i.get('namespace', 'default')}"
         )
-    lines += _kafka_lines(v) + _unibeam_lines(v) + _link_lines(v)
+    lines += _kafka_lines(v) + _unibeam_lines(v) + _link_lines(v) + _edge_lines(v, settings)
     repos = v.of_type("aws:ecr/repository:Repository")
     replication = v.one("aws:ecr/replicationConfiguration:ReplicationConfiguration")["inputs"]
     targets = sorted(
@@ -159,7 +161,7 @@ def summarize(document: dict[str, Any], settings: StackSettings) -> list[str]:
     outputs = document["outputs"]
     lines.append(f"outputs     {', '.join(sorted(outputs))}")
 
-    warnings = advisories(settings)
+    warnings = [*advisories(settings), *set_warnings]
     node_groups = v.of_type("aws:eks/nodeGroup:NodeGroup") + v.of_type("eks:index:ManagedNodeGroup")
     if not node_groups:
         warnings.append(
@@ -217,6 +219,74 @@ def _link_lines(v: PlanView) -> list[str]:
         f"{f' ({len(users)} IAM database users)' if users else ''}; Redis peering "
         f"{'yes' if peerings else 'no'}; site VPNs {len(vpns)}"
     ]
+
+
+def failover_detection(v: PlanView) -> dict[str, int]:
+    """Seconds until each edge stops sending to a failed region, from the planned checks."""
+    detection: dict[str, int] = {}
+    for tg in v.of_type("aws:lb/targetGroup:TargetGroup"):
+        hc = tg["inputs"]["healthCheck"]
+        if tg["inputs"]["protocol"] == "TCP":
+            # Global Accelerator acts on the NLB target group's health (decisions.md 3).
+            detection["global accelerator"] = (
+                hc["unhealthyThreshold"] * hc["interval"] + hc["timeout"]
+            )
+    for monitor in v.of_type("cloudflare:index/loadBalancerMonitor:LoadBalancerMonitor"):
+        m = monitor["inputs"]
+        detection["cloudflare"] = m["interval"] * m.get("consecutiveDown", 1) + m["timeout"] * (
+            m["retries"] + 1
+        )
+    return detection
+
+
+def _edge_lines(v: PlanView, settings: StackSettings) -> list[str]:
+    lines = []
+    for tg in sorted(v.of_type("aws:lb/targetGroup:TargetGroup"), key=lambda r: r["name"]):
+        i, hc = tg["inputs"], tg["inputs"]["healthCheck"]
+        check = f"{hc['protocol']} {hc.get('path', '')} port {hc['port']}".replace("  ", " ")
+        target = f"{i['protocol']} {i['port']} ({i['targetType']})"
+        lines.append(
+            f"edge        target group {i['name']}: {target}, health {check}, "
+            f"every {hc['interval']} s, timeout {hc['timeout']} s, "
+            f"thresholds {hc['healthyThreshold']}/{hc['unhealthyThreshold']}"
+        )
+    for lb in sorted(v.of_type("aws:lb/loadBalancer:LoadBalancer"), key=lambda r: r["name"]):
+        i = lb["inputs"]
+        lines.append(
+            f"edge        {i['loadBalancerType']} {i['name']}: deletion protection "
+            f"{_onoff(i.get('enableDeletionProtection'))}, access logs "
+            f"{_onoff(i.get('accessLogs', {}).get('enabled'))}"
+        )
+    groups = v.of_type("aws:globalaccelerator/endpointGroup:EndpointGroup")
+    if groups:
+        dials = ", ".join(
+            f"{g['inputs']['endpointGroupRegion']} {g['inputs']['trafficDialPercentage']}%"
+            for g in sorted(groups, key=lambda g: g["name"])
+        )
+        accelerator = v.one("aws:globalaccelerator/accelerator:Accelerator")["inputs"]
+        lines.append(
+            f"global      accelerator {accelerator['ipAddressType']}, flow logs "
+            f"{_onoff(accelerator['attributes']['flowLogsEnabled'])}; dials {dials}"
+        )
+        balancer = v.one("cloudflare:index/loadBalancer:LoadBalancer")["inputs"]
+        pool_type = "cloudflare:index/loadBalancerPool:LoadBalancerPool"
+        pools = {p["id"]: p["inputs"]["name"] for p in v.of_type(pool_type)}
+        lines.append(
+            f"global      cloudflare {balancer['name']}: {balancer['steeringPolicy']}, default "
+            f"{', '.join(pools[p] for p in balancer['defaultPools'])}, fallback "
+            f"{pools[balancer['fallbackPool']]}"
+        )
+        refs = [r["inputs"]["name"] for r in v.of_type("pulumi:pulumi:StackReference")]
+        lines.append(f"global      reads {', '.join(refs)}; TGW peering and zone associations")
+        detection = failover_detection(v)
+        budget = settings.edge.rto_seconds
+        verdict = "within" if max(detection.values()) <= budget else "OVER"
+        lines.append(
+            "failover    detection "
+            + ", ".join(f"{k} {s} s" for k, s in sorted(detection.items()))
+            + f"; {verdict} the RTO budget of {budget} s"
+        )
+    return lines
 
 
 def dumps(document: dict[str, Any]) -> str:

@@ -9,12 +9,35 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pytest
+import yaml
 
 from config.stack_files import StackFile, read_all
 from offline.plan import _plain, _resource, plan_stack, run_program
 from offline.view import PlanView
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def west_edge(**changes: Any) -> dict[str, Any]:
+    """The west stack file's edge settings with some keys changed."""
+    config = yaml.safe_load((PROJECT_DIR / "Pulumi.us-west-2.yaml").read_text())["config"]
+    return {**config["atnt-platform:edge"], **changes}
+
+
+#: Failover to us-west-2 exactly as the runbook does it: the west stack file only.
+FAILOVER: dict[str, dict[str, Any]] = {
+    "us-west-2": {
+        "atnt-platform:role": "active",
+        "atnt-platform:edge": west_edge(
+            activeRegion="us-west-2", trafficDials={"us-west-2": 100, "us-east-1": 0}
+        ),
+    }
+}
+#: After the failed region is back and marked warm: the settled promoted state.
+PROMOTED: dict[str, dict[str, Any]] = {
+    **FAILOVER,
+    "us-east-1": {"atnt-platform:role": "warm"},
+}
 
 
 def plan_all(overrides: dict[str, dict[str, Any]] | None = None) -> dict[str, PlanView]:

@@ -14,7 +14,7 @@ import pytest
 from components.network import plan_subnets
 from config.settings import SettingsError
 from config.stack_files import read_all
-from tests.conftest import PROJECT_DIR
+from tests.conftest import FAILOVER, PROJECT_DIR, PROMOTED, west_edge
 
 EAST, WEST = "us-east-1", "us-west-2"
 
@@ -64,13 +64,22 @@ def test_a_stack_file_overrides_only_what_differs() -> None:
     assert west.worker_groups.kafka.instance_types == ("t4g.xlarge",)
 
 
+def test_failover_changes_the_west_file_only_and_says_so() -> None:
+    files = read_all(PROJECT_DIR, FAILOVER)
+    east, west = (f.settings for f in files)
+    assert east.is_active and west.is_active  # the failed region's file is left alone
+    assert west.edge.active_region == WEST
+    (warning,) = files[0].set_warnings
+    assert "failover in progress" in warning and "Pulumi.us-east-1.yaml" in warning
+
+
 def test_promotion_is_a_role_change_only() -> None:
     """Swapping roles in config gives the promoted region the active profile."""
     east, west = (
         f.settings
         for f in read_all(
             PROJECT_DIR,
-            {EAST: {"atnt-platform:role": "warm"}, WEST: {"atnt-platform:role": "active"}},
+            PROMOTED,
         )
     )
     assert west.is_active and west.nat_gateway_count == 3
@@ -83,7 +92,7 @@ def test_promotion_is_a_role_change_only() -> None:
         (EAST, {"atnt-platform:role": "standby"},
          r"Pulumi\.us-east-1\.yaml: atnt-platform:role = 'standby' .*'active' or 'warm'"),
         (WEST, {"atnt-platform:role": "active"},
-         r"atnt-platform:role: exactly one stack must be active, found 2"),
+         r"Pulumi\.us-west-2\.yaml: atnt-platform:role = 'active' .* both regions active"),
         (WEST, _network(vpcCidr="10.10.128.0/17"),
          r"Pulumi\.us-west-2\.yaml: atnt-platform:network\.vpcCidr = '10\.10\.128\.0/17' "
          r".*overlaps the peer region's VPC 10\.10\.0\.0/16"),
@@ -187,6 +196,26 @@ def test_promotion_is_a_role_change_only() -> None:
                                           "peerVpcCidr": "10.30.0.0/16"}},
          r"atnt-platform:network\.peerVpcCidr = '10\.30\.0\.0/16' .* must be "
          r"Pulumi\.us-east-1\.yaml's network\.vpcCidr 10\.10\.0\.0/16"),
+        (WEST, {"atnt-platform:edge": west_edge(trafficDials={"us-east-1": 150, "us-west-2": 20})},
+         r"atnt-platform:edge\.trafficDials .* us-east-1: 150 is not a traffic dial \(0 to 100"),
+        (WEST, {"atnt-platform:edge": west_edge(trafficDials={"us-east-1": 100})},
+         r"atnt-platform:edge\.trafficDials .* one dial \(0-100\) per region"),
+        (WEST, {"atnt-platform:edge": west_edge(apiHost="api.atnt.example.org")},
+         r"atnt-platform:edge\.apiHost = 'api\.atnt\.example\.org' .* outside the Cloudflare "
+         r"zone unibeam\.com"),
+        (WEST, {"atnt-platform:edge": west_edge(activeRegion="eu-west-1")},
+         r"atnt-platform:edge\.activeRegion = 'eu-west-1' .* one of us-east-1, us-west-2"),
+        (WEST, {"atnt-platform:edge": west_edge(readsStack="acme/atnt-platform/us-east-2")},
+         r"atnt-platform:edge\.readsStack = 'acme/atnt-platform/us-east-2' .* names no stack"),
+        (WEST, {"atnt-platform:edge": west_edge(rtoSeconds=60)},
+         r"atnt-platform:edge\.rtoSeconds = 60 .* take up to 95 s"),
+        (WEST, {"atnt-platform:edge": west_edge(readsStack=None)},
+         r"atnt-platform:edge\.activeRegion .* belongs to the stack that owns the shared edge"),
+        (WEST, {"atnt-platform:edge": west_edge(cloudflareAccountId=None)},
+         r"atnt-platform:edge\.cloudflareAccountId is missing"),
+        (EAST, {"atnt-platform:edge": {**west_edge(), "activeRegion": "us-east-1"}},
+         r"Pulumi\.us-east-1\.yaml: atnt-platform:edge\.readsStack .* only the us-west-2 stack "
+         r"may own the shared edge"),
         (WEST, {"atnt-platform:profiles": {"warm": {"karpenter": {"cpu": 0}}}},
          r"atnt-platform:profiles\.warm\.karpenter\.cpu = 0 .* greater than or equal to 1"),
     ],

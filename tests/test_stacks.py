@@ -12,7 +12,7 @@ import yaml
 from offline.__main__ import main as plan_main
 from offline.plan import run_program
 from offline.view import PlanView
-from tests.conftest import PROJECT_DIR, plan_all
+from tests.conftest import PROJECT_DIR, PROMOTED, plan_all
 
 #: What may live in the peer region: the replicas this stack owns (decisions.md section 2).
 PEER_REGION_RESOURCES = {
@@ -32,12 +32,16 @@ def test_every_resource_names_its_provider_and_lands_in_its_region(
     assert [r["urn"] for r in clouds if not r["provider"]] == []
     in_peer = {(r["type"], r["name"]) for r in clouds if v.region_of(r) == peer}
     replica_bucket = {(r["type"], r["name"]) for r in clouds if r["name"] == "backup-replica"}
-    assert in_peer == PEER_REGION_RESOURCES | replica_bucket
     # bucket, versioning, encryption, public access block, ownership, policy, lifecycle
     assert len(replica_bucket) == 7
-    assert (
-        len(replica_bucket) == 7
-    )  # bucket, versioning, SSE, public block, ownership, policy, lifecycle
+    # The edge owner also accepts the peering and routes on the peer side (decisions.md 1).
+    peer_side = {(t, n) for t, n in in_peer if n.startswith("global-edge-")}
+    assert in_peer == PEER_REGION_RESOURCES | replica_bucket | peer_side
+    if stack == "us-west-2":
+        assert {t.rsplit(":", 1)[-1] for t, _ in peer_side} == {
+            "PeeringAttachmentAccepter", "RouteTableAssociation", "Route"}  # fmt: skip
+    else:
+        assert peer_side == set()
     assert {v.region_of(r) for r in clouds if r["type"].startswith("aws:")} == {stack, peer}
     # Kubernetes objects go to this stack's cluster, never to a default kubeconfig.
     kube = [r for r in clouds if r["type"].startswith("kubernetes:")]
@@ -66,18 +70,14 @@ def test_exports_carry_what_the_other_stack_and_operators_need(plans: dict[str, 
 
 
 def test_promotion_swaps_profiles_and_nothing_stateful() -> None:
-    promoted = plan_all(
-        {"us-east-1": {"atnt-platform:role": "warm"}, "us-west-2": {"atnt-platform:role": "active"}}
-    )
+    promoted = plan_all(PROMOTED)
     nats = {s: len(v.of_type("aws:ec2/natGateway:NatGateway")) for s, v in promoted.items()}
     assert nats == {"us-east-1": 1, "us-west-2": 3}
     assert promoted["us-west-2"].document["outputs"]["role"] == "active"
 
 
 def test_promotion_replaces_no_stateful_resource(plans: dict[str, PlanView]) -> None:
-    promoted = plan_all(
-        {"us-east-1": {"atnt-platform:role": "warm"}, "us-west-2": {"atnt-platform:role": "active"}}
-    )
+    promoted = plan_all(PROMOTED)
     for stack, before in plans.items():
         after = promoted[stack]
         for r in before.stateful():

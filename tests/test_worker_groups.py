@@ -67,11 +67,9 @@ def test_the_warm_region_runs_lighter_than_the_active_one(plans: dict[str, PlanV
 
 
 def test_promoted_west_takes_the_active_sizes() -> None:
-    from tests.conftest import plan_all
+    from tests.conftest import PROMOTED, plan_all
 
-    promoted = plan_all(
-        {"us-east-1": {"atnt-platform:role": "warm"}, "us-west-2": {"atnt-platform:role": "active"}}
-    )
+    promoted = plan_all(PROMOTED)
     west, east = _groups(promoted["us-west-2"]), _groups(promoted["us-east-1"])
     for name in west:
         assert (

@@ -174,11 +174,9 @@ def test_only_the_warm_region_mirrors_and_it_mirrors_the_active_one(
 
 
 def test_promotion_moves_the_mirror_to_the_other_region() -> None:
-    from tests.conftest import plan_all
+    from tests.conftest import PROMOTED, plan_all
 
-    promoted = plan_all(
-        {"us-east-1": {"atnt-platform:role": "warm"}, "us-west-2": {"atnt-platform:role": "active"}}
-    )
+    promoted = plan_all(PROMOTED)
     kind = "kubernetes:kafka.strimzi.io/v1:KafkaMirrorMaker2"
     assert promoted["us-west-2"].of_type(kind) == []
     (mirror,) = promoted["us-east-1"].of_type(kind)

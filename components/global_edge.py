@@ -1,0 +1,379 @@
+"""GlobalEdge: what both regions share, owned by one stack that reads the other's outputs.
+
+- Global Accelerator (dual-stack, flow logs) with a TCP listener for SIM and one endpoint
+  group per region: that region's NLB, client IPs preserved, the configured traffic dial.
+- Cloudflare: an HTTPS monitor of GET /health, one pool per region (origin: its ALB, Host
+  header: the API host), and the API host's load balancer steering by least outstanding
+  requests across ``default_pools`` (the active region) with the warm region as fallback.
+- Private paths between the regions: Transit Gateway peering (requested here, accepted in the
+  peer region through the peer provider) with routes both ways, and each private zone
+  associated with the other VPC, so replication (Kafka mirroring, metrics) stays private.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_cloudflare as cloudflare
+
+from components._iam import policy_document
+from config.edge import CLOUDFLARE_MONITOR, NLB_HEALTH_CHECK
+
+#: Cloudflare health-check regions near each AWS region.
+CHECK_REGIONS = {"us-east-1": ["ENAM"], "us-east-2": ["ENAM"], "us-west-1": ["WNAM"],
+                 "us-west-2": ["WNAM"]}  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegionSide:
+    """One region as the global edge sees it."""
+
+    region: str
+    nlb_arn: pulumi.Input[str]
+    alb_dns_name: pulumi.Input[str]
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: pulumi.Input[str]
+    transit_gateway_id: pulumi.Input[str]
+    transit_gateway_route_table_id: pulumi.Input[str]
+    private_route_table_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    private_zone_id: pulumi.Input[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GlobalEdgeArgs:
+    """Inputs for GlobalEdge."""
+
+    name_prefix: str
+    #: This stack's region (the accelerator's API region) and the peer it reads.
+    home: RegionSide
+    peer: RegionSide
+    #: Provider of the peer region: accepts the peering and routes on the peer side.
+    peer_provider: pulumi.ProviderResource
+    cloudflare_provider: pulumi.ProviderResource | None
+    active_region: str
+    traffic_dials: Mapping[str, int]
+    api_host: str
+    cloudflare_zone_id: str
+    cloudflare_account_id: str
+    sim_port: int
+    flow_logs_bucket_name: str
+    #: Availability zones (private route tables) per region; the same in both (checked).
+    zone_count: int
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        regions = {self.home.region, self.peer.region}
+        if self.active_region not in regions:
+            raise ValueError(f"active_region must be one of {sorted(regions)}")
+        if set(self.traffic_dials) != regions:
+            raise ValueError("traffic_dials needs one dial per region")
+        if any(not 0 <= d <= 100 for d in self.traffic_dials.values()):
+            raise ValueError("traffic dials are percentages (0 to 100)")
+
+
+#: Outputs the global edge reads from the peer stack.
+PEER_OUTPUTS = ("region", "role", "nlbArn", "albDnsName", "vpcId", "vpcCidr", "transitGatewayId",
+                "transitGatewayRouteTableId", "privateRouteTableIds", "privateZoneId")  # fmt: skip
+
+
+class PeerNotDeployedError(RuntimeError):
+    """The stack this one reads has no outputs yet."""
+
+
+def read_peer(reference: str, region: str, outputs: pulumi.Output[dict[str, object]]) -> RegionSide:
+    """The peer region's side, from its stack's outputs; fails fast if it is not deployed."""
+
+    def check(values: dict[str, object]) -> dict[str, object]:
+        missing = [k for k in PEER_OUTPUTS if values.get(k) in (None, "", [])]
+        if missing:
+            stack = reference.rsplit("/", 1)[-1]
+            raise PeerNotDeployedError(
+                f"{reference} has no {missing[0]} output: deploy it first "
+                f"(pulumi up --stack {stack}), then this stack"
+            )
+        if values["region"] != region:
+            raise PeerNotDeployedError(
+                f"{reference} is in {values['region']}, but peerRegion is {region}"
+            )
+        return values
+
+    checked = outputs.apply(check)
+
+    def get(key: str) -> pulumi.Output[Any]:
+        return checked.apply(lambda values: values[key])
+
+    return RegionSide(
+        region=region,
+        nlb_arn=get("nlbArn"),
+        alb_dns_name=get("albDnsName"),
+        vpc_id=get("vpcId"),
+        vpc_cidr=get("vpcCidr"),
+        transit_gateway_id=get("transitGatewayId"),
+        transit_gateway_route_table_id=get("transitGatewayRouteTableId"),
+        private_route_table_ids=get("privateRouteTableIds"),
+        private_zone_id=get("privateZoneId"),
+    )
+
+
+def _item(index: int, values: Sequence[str]) -> str:
+    return values[index]
+
+
+class GlobalEdge(pulumi.ComponentResource):
+    """See the module docstring."""
+
+    accelerator_dns_name: pulumi.Output[str]
+    accelerator_ips: pulumi.Output[list[str]]
+    load_balancer_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: GlobalEdgeArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("atnt:edge:GlobalEdge", name, None, opts)
+        self._name, self._args = name, args
+        self._accelerator()
+        self._cloudflare()
+        self._peering()
+        self.register_outputs(
+            {
+                "accelerator_dns_name": self.accelerator_dns_name,
+                "load_balancer": self.load_balancer_id,
+            }
+        )
+
+    def _accelerator(self) -> None:
+        args, name = self._args, self._name
+        child = pulumi.ResourceOptions(parent=self)
+        logs = self._flow_logs_bucket()
+        accelerator = aws.globalaccelerator.Accelerator(
+            f"{name}-accelerator",
+            name=f"{args.name_prefix}-sim",
+            ip_address_type="DUAL_STACK",
+            enabled=True,
+            attributes=aws.globalaccelerator.AcceleratorAttributesArgs(
+                flow_logs_enabled=True, flow_logs_s3_bucket=logs.bucket, flow_logs_s3_prefix="ga"
+            ),
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs]),
+        )
+        listener = aws.globalaccelerator.Listener(
+            f"{name}-sim",
+            accelerator_arn=accelerator.arn,
+            protocol="TCP",
+            port_ranges=[
+                aws.globalaccelerator.ListenerPortRangeArgs(
+                    from_port=args.sim_port, to_port=args.sim_port
+                )
+            ],
+            opts=child,
+        )
+        hc = NLB_HEALTH_CHECK
+        for side in (args.home, args.peer):
+            aws.globalaccelerator.EndpointGroup(
+                f"{name}-{side.region}",
+                listener_arn=listener.arn,
+                endpoint_group_region=side.region,
+                traffic_dial_percentage=args.traffic_dials[side.region],
+                # Used for EC2/EIP endpoints only: NLB endpoints are judged by their target
+                # groups, which carry the same numbers.
+                health_check_protocol=hc.protocol,
+                health_check_port=hc.port,
+                health_check_interval_seconds=hc.interval,
+                threshold_count=hc.threshold,
+                endpoint_configurations=[
+                    aws.globalaccelerator.EndpointGroupEndpointConfigurationArgs(
+                        endpoint_id=side.nlb_arn, client_ip_preservation_enabled=True, weight=100
+                    )
+                ],
+                opts=child,
+            )
+        self.accelerator_dns_name = accelerator.dns_name
+        self.accelerator_ips = accelerator.ip_sets.apply(
+            lambda sets: [ip for s in sets or [] for ip in (s.ip_addresses or [])]
+        )
+
+    def _cloudflare(self) -> None:
+        args, name = self._args, self._name
+        cf = pulumi.ResourceOptions(parent=self, provider=args.cloudflare_provider)
+        m = CLOUDFLARE_MONITOR
+        monitor = cloudflare.LoadBalancerMonitor(
+            f"{name}-health",
+            account_id=args.cloudflare_account_id,
+            description=f"{args.api_host} /health",
+            type="https",
+            method="GET",
+            path=m.path,
+            port=443,
+            expected_codes=m.expected_codes,
+            expected_body=m.expected_body,
+            interval=m.interval,
+            timeout=m.timeout,
+            retries=m.retries,
+            consecutive_down=m.consecutive_down,
+            header={"Host": [args.api_host]},
+            follow_redirects=False,
+            allow_insecure=False,
+            opts=cf,
+        )
+        pools = {}
+        for side in (args.home, args.peer):
+            pools[side.region] = cloudflare.LoadBalancerPool(
+                f"{name}-{side.region}",
+                account_id=args.cloudflare_account_id,
+                name=f"{args.name_prefix}-api-{side.region}",
+                description=f"API ALB in {side.region}",
+                origins=[
+                    cloudflare.LoadBalancerPoolOriginArgs(
+                        name=side.region,
+                        address=side.alb_dns_name,
+                        enabled=True,
+                        weight=1,
+                        header=cloudflare.LoadBalancerPoolOriginHeaderArgs(hosts=[args.api_host]),
+                    )
+                ],
+                monitor=monitor.id,
+                check_regions=CHECK_REGIONS.get(side.region, ["ENAM", "WNAM"]),
+                minimum_origins=1,
+                enabled=True,
+                opts=cf,
+            )
+        warm = next(r for r in pools if r != args.active_region)
+        balancer = cloudflare.LoadBalancer(
+            f"{name}-api",
+            zone_id=args.cloudflare_zone_id,
+            name=args.api_host,
+            description="Active region first; the warm region only as fallback",
+            # least_outstanding_requests spreads over every healthy pool listed here: only
+            # the active region's, to stay active-passive.
+            default_pools=[pools[args.active_region].id],
+            fallback_pool=pools[warm].id,
+            steering_policy="least_outstanding_requests",
+            session_affinity="none",
+            proxied=True,
+            enabled=True,
+            opts=cf,
+        )
+        self.load_balancer_id = balancer.id
+
+    def _peering(self) -> None:
+        args, name = self._args, self._name
+        home, peer = args.home, args.peer
+        child = pulumi.ResourceOptions(parent=self)
+        on_peer = pulumi.ResourceOptions(parent=self, provider=args.peer_provider)
+        tgw = aws.ec2transitgateway
+        attachment = tgw.PeeringAttachment(
+            f"{name}-peering",
+            transit_gateway_id=home.transit_gateway_id,
+            peer_region=peer.region,
+            peer_transit_gateway_id=peer.transit_gateway_id,
+            tags={**args.tags, "Name": f"{args.name_prefix}-{home.region}-{peer.region}"},
+            opts=child,
+        )
+        accepter = tgw.PeeringAttachmentAccepter(
+            f"{name}-peering",
+            transit_gateway_attachment_id=attachment.id,
+            tags={**args.tags, "Name": f"{args.name_prefix}-{peer.region}-{home.region}"},
+            opts=on_peer,
+        )
+        after = pulumi.ResourceOptions(parent=self, depends_on=[accepter])
+        after_on_peer = pulumi.ResourceOptions(
+            parent=self, provider=args.peer_provider, depends_on=[accepter]
+        )
+        for side, opts, other in ((home, after, peer), (peer, after_on_peer, home)):
+            tgw.RouteTableAssociation(
+                f"{name}-peering-{side.region}",
+                transit_gateway_attachment_id=attachment.id,
+                transit_gateway_route_table_id=side.transit_gateway_route_table_id,
+                opts=opts,
+            )
+            tgw.Route(
+                f"{name}-to-{other.region}",
+                destination_cidr_block=other.vpc_cidr,
+                transit_gateway_attachment_id=attachment.id,
+                transit_gateway_route_table_id=side.transit_gateway_route_table_id,
+                opts=opts,
+            )
+            tables = pulumi.Output.from_input(side.private_route_table_ids)
+            for i in range(args.zone_count):
+                aws.ec2.Route(
+                    f"{name}-{side.region}-private-{i}-to-{other.region}",
+                    route_table_id=tables.apply(partial(_item, i)),
+                    destination_cidr_block=other.vpc_cidr,
+                    transit_gateway_id=side.transit_gateway_id,
+                    opts=opts,
+                )
+            # Names in the other region's private zone resolve here (e.g. its Kafka bootstrap).
+            aws.route53.ZoneAssociation(
+                f"{name}-{other.region}-zone-in-{side.region}",
+                zone_id=other.private_zone_id,
+                vpc_id=side.vpc_id,
+                vpc_region=side.region,
+                opts=child,
+            )
+
+    def _flow_logs_bucket(self) -> aws.s3.Bucket:
+        args, name = self._args, self._name
+        s3 = aws.s3
+        child = pulumi.ResourceOptions(parent=self)
+        bucket = s3.Bucket(
+            f"{name}-flow-logs",
+            bucket=args.flow_logs_bucket_name,
+            force_destroy=False,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
+        )
+        s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-flow-logs",
+            bucket=bucket.id,
+            rules=[
+                s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256"
+                    )
+                )
+            ],
+            opts=child,
+        )
+        block = s3.BucketPublicAccessBlock(
+            f"{name}-flow-logs",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        s3.BucketVersioning(
+            f"{name}-flow-logs",
+            bucket=bucket.id,
+            versioning_configuration=s3.BucketVersioningVersioningConfigurationArgs(
+                status="Enabled"
+            ),
+            opts=child,
+        )
+        s3.BucketPolicy(
+            f"{name}-flow-logs",
+            bucket=bucket.id,
+            policy=policy_document(
+                [
+                    {"Sid": "FlowLogDelivery", "Effect": "Allow",
+                     "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                     "Action": "s3:PutObject",
+                     "Resource": pulumi.Output.concat(bucket.arn, "/ga/*")},
+                    {"Sid": "FlowLogAclCheck", "Effect": "Allow",
+                     "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                     "Action": "s3:GetBucketAcl", "Resource": bucket.arn},
+                    {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+                     "Action": "s3:*",
+                     "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
+                     "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+                ]
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[block]),
+        )  # fmt: skip
+        return bucket

@@ -1,0 +1,394 @@
+"""RegionalEdge: the region's public entry points, each bound to its Unibeam service.
+
+- An NLB for the SIM traffic (TCP, the spec's port 9506), the Global Accelerator endpoint:
+  its target group carries the spec's health check, because Global Accelerator judges NLB
+  endpoints by their target groups' health, not by its own settings (decisions.md 3).
+- An ALB for the API (HTTPS only, TLS 1.2 minimum with 1.3 preferred), reachable only from
+  Cloudflare's published ranges; Cloudflare's load balancer is its only client.
+Targets are pod IPs, registered by the AWS Load Balancer Controller from TargetGroupBindings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_cloudflare as cloudflare
+import pulumi_kubernetes as k8s
+
+from components._iam import policy_document
+from config.edge import NLB_HEALTH_CHECK
+
+#: TLS 1.3 preferred, TLS 1.2 the minimum, no CBC or SHA-1 suites.
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+#: Elastic Load Balancing's log-delivery accounts of regions older than August 2022.
+ELB_LOG_ACCOUNTS = {"us-east-1": "127311923021", "us-west-2": "797873946194"}
+LOG_RETENTION_DAYS = 90
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegionalEdgeArgs:
+    """Inputs for RegionalEdge."""
+
+    name_prefix: str
+    region: str
+    account_id: pulumi.Input[str]
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: str
+    public_subnet_ids: Sequence[pulumi.Input[str]]
+    logs_bucket_name: str
+    api_host: str
+    cloudflare_ip_ranges: Sequence[str]
+    sim_port: int
+    api_port: int
+    #: Namespaces of the SIM and API services (their Services are named ``sim``/``api``).
+    sim_namespace: str
+    api_namespace: str
+    #: ACM's validation record is the same for every region's certificate of a host name,
+    #: so exactly one stack creates it in Cloudflare; the others wait for it.
+    cloudflare_zone_id: str
+    create_validation_record: bool
+    cloudflare_provider: pulumi.ProviderResource | None = None
+    #: The Load Balancer Controller (TargetGroupBinding CRD) and the services' namespaces.
+    wait_for: Sequence[pulumi.Resource] = ()
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class RegionalEdge(pulumi.ComponentResource):
+    """See the module docstring."""
+
+    nlb_arn: pulumi.Output[str]
+    nlb_dns_name: pulumi.Output[str]
+    alb_arn: pulumi.Output[str]
+    alb_dns_name: pulumi.Output[str]
+    sim_target_group_arn: pulumi.Output[str]
+    api_target_group_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: RegionalEdgeArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("atnt:edge:RegionalEdge", name, None, opts)
+        self._name, self._args = name, args
+        child = pulumi.ResourceOptions(parent=self)
+        base = f"{args.name_prefix}-{args.region}"
+        logs = self._logs_bucket()
+
+        nlb_sg = self._security_group(
+            "nlb", "SIM clients (through Global Accelerator) to the NLB",
+            [("0.0.0.0/0", args.sim_port)], args.sim_port,
+        )  # fmt: skip
+        nlb = aws.lb.LoadBalancer(
+            f"{name}-nlb",
+            name=f"{base}-sim"[:32],
+            load_balancer_type="network",
+            internal=False,
+            subnets=list(args.public_subnet_ids),
+            security_groups=[nlb_sg.id],
+            enable_cross_zone_load_balancing=True,
+            enable_deletion_protection=True,
+            # Network Load Balancers write access logs for TLS listeners only; the TCP flows
+            # of SIM are in the VPC flow logs.
+            access_logs=aws.lb.LoadBalancerAccessLogsArgs(
+                bucket=logs.bucket, prefix="nlb", enabled=True
+            ),
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=True, depends_on=[logs]),
+        )
+        hc = NLB_HEALTH_CHECK
+        sim_tg = aws.lb.TargetGroup(
+            f"{name}-sim",
+            name=f"{base}-sim"[:32],
+            port=args.sim_port,
+            protocol="TCP",
+            target_type="ip",
+            vpc_id=args.vpc_id,
+            preserve_client_ip="true",
+            deregistration_delay=60,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                protocol=hc.protocol,
+                port=str(hc.port),
+                interval=hc.interval,
+                timeout=hc.timeout,
+                healthy_threshold=hc.threshold,
+                unhealthy_threshold=hc.threshold,
+            ),
+            tags=args.tags,
+            opts=child,
+        )
+        aws.lb.Listener(
+            f"{name}-sim",
+            load_balancer_arn=nlb.arn,
+            port=args.sim_port,
+            protocol="TCP",
+            default_actions=[
+                aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=sim_tg.arn)
+            ],
+            opts=child,
+        )
+
+        alb_sg = self._security_group(
+            "alb", "Cloudflare to the API ALB",
+            [(r, port) for r in args.cloudflare_ip_ranges for port in (443, 80)], args.api_port,
+        )  # fmt: skip
+        alb = aws.lb.LoadBalancer(
+            f"{name}-alb",
+            name=f"{base}-api"[:32],
+            load_balancer_type="application",
+            internal=False,
+            subnets=list(args.public_subnet_ids),
+            security_groups=[alb_sg.id],
+            drop_invalid_header_fields=True,
+            desync_mitigation_mode="strictest",
+            enable_deletion_protection=True,
+            access_logs=aws.lb.LoadBalancerAccessLogsArgs(
+                bucket=logs.bucket, prefix="alb", enabled=True
+            ),
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=True, depends_on=[logs]),
+        )
+        api_tg = aws.lb.TargetGroup(
+            f"{name}-api",
+            name=f"{base}-api"[:32],
+            port=args.api_port,
+            protocol="HTTP",
+            target_type="ip",
+            vpc_id=args.vpc_id,
+            deregistration_delay=30,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                protocol="HTTP",
+                path="/health",
+                matcher="200",
+                port="traffic-port",
+                interval=15,
+                timeout=5,
+                healthy_threshold=3,
+                unhealthy_threshold=3,
+            ),
+            tags=args.tags,
+            opts=child,
+        )
+        certificate = self._certificate()
+        aws.lb.Listener(
+            f"{name}-https",
+            load_balancer_arn=alb.arn,
+            port=443,
+            protocol="HTTPS",
+            ssl_policy=TLS_POLICY,
+            certificate_arn=certificate,
+            default_actions=[
+                aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=api_tg.arn)
+            ],
+            opts=child,
+        )
+        aws.lb.Listener(
+            f"{name}-http",
+            load_balancer_arn=alb.arn,
+            port=80,
+            protocol="HTTP",
+            default_actions=[
+                aws.lb.ListenerDefaultActionArgs(
+                    type="redirect",
+                    redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                        protocol="HTTPS", port="443", status_code="HTTP_301"
+                    ),
+                )
+            ],
+            opts=child,
+        )
+
+        for service, namespace, port, tg, sg in (
+            ("sim", args.sim_namespace, args.sim_port, sim_tg, nlb_sg),
+            ("api", args.api_namespace, args.api_port, api_tg, alb_sg),
+        ):
+            k8s.apiextensions.CustomResource(
+                f"{name}-{service}-binding",
+                api_version="elbv2.k8s.aws/v1beta1",
+                kind="TargetGroupBinding",
+                metadata={"name": service, "namespace": namespace},
+                spec={
+                    "serviceRef": {"name": service, "port": port},
+                    "targetGroupARN": tg.arn,
+                    "targetType": "ip",
+                    # The controller opens the nodes' security group to this load balancer.
+                    "networking": {"ingress": [{
+                        "from": [{"securityGroup": {"groupID": sg.id}}],
+                        "ports": [{"protocol": "TCP", "port": port}],
+                    }]},
+                },
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
+            )  # fmt: skip
+
+        self.nlb_arn, self.nlb_dns_name = nlb.arn, nlb.dns_name
+        self.alb_arn, self.alb_dns_name = alb.arn, alb.dns_name
+        self.sim_target_group_arn, self.api_target_group_arn = sim_tg.arn, api_tg.arn
+        self.register_outputs({"nlb_arn": nlb.arn, "alb_dns_name": alb.dns_name})
+
+    def _security_group(
+        self, kind: str, description: str, ingress: list[tuple[str, int]], target_port: int
+    ) -> aws.ec2.SecurityGroup:
+        args, name = self._args, self._name
+        group = aws.ec2.SecurityGroup(
+            f"{name}-{kind}",
+            description=description,
+            vpc_id=args.vpc_id,
+            tags={**args.tags, "Name": f"{args.name_prefix}-{args.region}-{kind}"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        for i, (source, port) in enumerate(ingress):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-{kind}-in-{i}",
+                security_group_id=group.id,
+                cidr_ipv4=source,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        # Out only to the targets (pod IPs in this VPC) and their health checks.
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-{kind}-out",
+            security_group_id=group.id,
+            cidr_ipv4=args.vpc_cidr,
+            ip_protocol="tcp",
+            from_port=target_port,
+            to_port=target_port,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return group
+
+    def _certificate(self) -> pulumi.Output[str]:
+        """The API host's ACM certificate, once issued (DNS validation in Cloudflare)."""
+        args, name = self._args, self._name
+        certificate = aws.acm.Certificate(
+            f"{name}-api",
+            domain_name=args.api_host,
+            validation_method="DNS",
+            key_algorithm="EC_prime256v1",
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        option = certificate.domain_validation_options.apply(lambda o: o[0])
+        record_name = option.apply(lambda o: o.resource_record_name or "")
+        if args.create_validation_record:
+            cloudflare.DnsRecord(
+                f"{name}-api-validation",
+                zone_id=args.cloudflare_zone_id,
+                name=record_name.apply(lambda n: n.rstrip(".")),
+                type="CNAME",
+                content=option.apply(lambda o: (o.resource_record_value or "").rstrip(".")),
+                ttl=300,
+                proxied=False,
+                comment="ACM DNS validation of the API certificate (every region's)",
+                # Other regions' certificates renew through this record: keep it in DNS
+                # even if this stack is ever destroyed.
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=args.cloudflare_provider, retain_on_delete=True
+                ),
+            )
+        validation = aws.acm.CertificateValidation(
+            f"{name}-api",
+            certificate_arn=certificate.arn,
+            validation_record_fqdns=[record_name],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return validation.certificate_arn
+
+    def _logs_bucket(self) -> aws.s3.Bucket:
+        """Access logs of both load balancers (SSE-S3: ELB log delivery cannot use KMS)."""
+        args, name = self._args, self._name
+        s3 = aws.s3
+        child = pulumi.ResourceOptions(parent=self)
+        bucket = s3.Bucket(
+            f"{name}-logs",
+            bucket=args.logs_bucket_name,
+            force_destroy=False,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
+        )
+        s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-logs",
+            bucket=bucket.id,
+            rules=[
+                s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256"
+                    )
+                )
+            ],
+            opts=child,
+        )
+        block = s3.BucketPublicAccessBlock(
+            f"{name}-logs",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        s3.BucketOwnershipControls(
+            f"{name}-logs",
+            bucket=bucket.id,
+            rule=s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child,
+        )
+        s3.BucketVersioning(
+            f"{name}-logs",
+            bucket=bucket.id,
+            versioning_configuration=s3.BucketVersioningVersioningConfigurationArgs(
+                status="Enabled"
+            ),
+            opts=child,
+        )
+        s3.BucketLifecycleConfiguration(
+            f"{name}-logs",
+            bucket=bucket.id,
+            rules=[
+                s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-logs",
+                    status="Enabled",
+                    filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    expiration=s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        days=LOG_RETENTION_DAYS
+                    ),
+                    noncurrent_version_expiration=s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=7
+                    ),
+                )
+            ],
+            opts=child,
+        )
+        writer = (
+            {"AWS": f"arn:aws:iam::{ELB_LOG_ACCOUNTS[args.region]}:root"}
+            if args.region in ELB_LOG_ACCOUNTS
+            else {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
+        )
+        logs_path = pulumi.Output.concat(bucket.arn, "/*/AWSLogs/", args.account_id, "/*")
+        s3.BucketPolicy(
+            f"{name}-logs",
+            bucket=bucket.id,
+            policy=policy_document(
+                [
+                    # ALB access logs come from the regional ELB account.
+                    {"Sid": "LoadBalancerLogDelivery", "Effect": "Allow", "Principal": writer,
+                     "Action": "s3:PutObject", "Resource": logs_path},
+                    # NLB access logs come through the log delivery service.
+                    {"Sid": "LogDeliveryWrite", "Effect": "Allow",
+                     "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                     "Action": "s3:PutObject", "Resource": logs_path,
+                     "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}}},
+                    {"Sid": "LogDeliveryAclCheck", "Effect": "Allow",
+                     "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                     "Action": "s3:GetBucketAcl", "Resource": bucket.arn,
+                     "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}}},
+                    {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+                     "Action": "s3:*",
+                     "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
+                     "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+                ]
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[block]),
+        )  # fmt: skip
+        return bucket

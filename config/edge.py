@@ -1,0 +1,141 @@
+"""Settings of the edge: per-region load balancers, and the shared global edge.
+
+Every stack sets the regional part (API host, Cloudflare zone and address ranges). One
+stack, the edge owner (us-west-2, decisions.md section 1), also sets ``readsStack`` and the
+global part: which region is active, the traffic dials, the Cloudflare account and the
+recovery-time budget. Failover is a change to the owner's settings only.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from config._model import DOMAIN_RE, Model, cidr
+
+_CF_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+_STACK_REF_RE = re.compile(r"^([\w.-]+/){0,2}[\w.-]+$")
+
+@dataclass(frozen=True)
+class TcpHealthCheck:
+    """The spec's accelerator health check: TCP 9506 every 30 s, 5 s timeout, threshold 3."""
+
+    protocol: str = "TCP"
+    port: int = 9506
+    interval: int = 30
+    timeout: int = 5
+    threshold: int = 3
+
+
+@dataclass(frozen=True)
+class HttpsMonitor:
+    """The spec's Cloudflare check: GET /health, 200, {"status":"UP"}, 60 s, 5 s, 2 retries."""
+
+    path: str = "/health"
+    expected_codes: str = "200"
+    expected_body: str = '{"status":"UP"}'
+    interval: int = 60
+    timeout: int = 5
+    retries: int = 2
+    consecutive_down: int = 1
+
+
+#: Global Accelerator uses the NLB target group's check, so it is set there (decisions 3).
+NLB_HEALTH_CHECK = TcpHealthCheck()
+CLOUDFLARE_MONITOR = HttpsMonitor()
+
+
+def ga_detection_seconds(hc: TcpHealthCheck = NLB_HEALTH_CHECK) -> int:
+    """Worst case before Global Accelerator stops sending to a failed NLB: the target group
+    sees ``threshold`` failed checks ``interval`` apart, the last one timing out."""
+    return hc.threshold * hc.interval + hc.timeout
+
+
+def cloudflare_detection_seconds(m: HttpsMonitor = CLOUDFLARE_MONITOR) -> int:
+    """Worst case before Cloudflare marks a pool down: ``consecutive_down`` intervals, each
+    failing check retried ``retries`` times, each attempt timing out."""
+    return m.interval * m.consecutive_down + m.timeout * (m.retries + 1)
+
+
+class EdgeSettings(Model):
+    """``atnt-platform:edge``."""
+
+    #: The API host name Cloudflare load-balances (the spec: api.atnt.unibeam.com).
+    api_host: str
+    #: The Cloudflare zone holding ``apiHost`` (name and id).
+    cloudflare_zone: str
+    cloudflare_zone_id: str
+    #: Cloudflare's published IPv4 ranges: the only sources the ALBs accept.
+    cloudflare_ip_ranges: tuple[str, ...]
+    #: Ports the services listen on behind the load balancers.
+    sim_port: int = 9506
+    api_port: int = 8080
+    # -- Global part, set only in the stack that owns the shared edge. --
+    #: Full name of the stack this one reads (``org/atnt-platform/us-east-1``).
+    reads_stack: str | None = None
+    cloudflare_account_id: str | None = None
+    active_region: str | None = None
+    #: Global Accelerator traffic dial per region, 0-100 (the spec: east 100, west 20).
+    traffic_dials: dict[str, int] = Field(default_factory=dict)
+    #: Recovery time budget: health-check detection must fit in it.
+    rto_seconds: int = Field(default=300, ge=30, le=3600)
+
+    @field_validator("api_host", "cloudflare_zone")
+    @classmethod
+    def _domain(cls, v: str) -> str:
+        if v.startswith(".") or not DOMAIN_RE.match(v):
+            raise ValueError("must be a DNS name such as api.atnt.unibeam.com")
+        return v
+
+    @field_validator("cloudflare_zone_id", "cloudflare_account_id")
+    @classmethod
+    def _cf_id(cls, v: str | None) -> str | None:
+        if v is not None and not _CF_ID_RE.match(v):
+            raise ValueError("must be a 32-character hexadecimal Cloudflare id")
+        return v
+
+    @field_validator("cloudflare_ip_ranges", mode="before")
+    @classmethod
+    def _ranges(cls, v: Any) -> tuple[str, ...]:
+        if not isinstance(v, list | tuple) or not v:
+            raise ValueError("must list Cloudflare's IPv4 ranges (cloudflare.com/ips-v4)")
+        ranges = tuple(cidr(c, min_prefix=8, max_prefix=32) for c in v)
+        if any(ipaddress.IPv4Network(c).prefixlen < 12 for c in ranges):
+            raise ValueError("a range wider than /12 is not Cloudflare's; list its ranges")
+        return ranges
+
+    @field_validator("sim_port", "api_port")
+    @classmethod
+    def _port(cls, v: int) -> int:
+        if not 1024 <= v <= 65535:
+            raise ValueError("must be an unprivileged TCP port (1024-65535)")
+        return v
+
+    @field_validator("reads_stack")
+    @classmethod
+    def _ref(cls, v: str | None) -> str | None:
+        if v is not None and not _STACK_REF_RE.match(v):
+            raise ValueError("must be a stack name, e.g. acme/atnt-platform/us-east-1")
+        return v
+
+    @field_validator("traffic_dials")
+    @classmethod
+    def _dials(cls, v: dict[str, int]) -> dict[str, int]:
+        bad = {r: d for r, d in v.items() if not (isinstance(d, int) and 0 <= d <= 100)}
+        if bad:
+            region, dial = next(iter(bad.items()))
+            raise ValueError(f"{region}: {dial!r} is not a traffic dial (0 to 100 percent)")
+        return v
+
+    @property
+    def owns_global_edge(self) -> bool:
+        return self.reads_stack is not None
+
+    @property
+    def read_stack_name(self) -> str | None:
+        """The stack part of ``readsStack`` (``us-east-1``)."""
+        return self.reads_stack.rsplit("/", 1)[-1] if self.reads_stack else None
