@@ -22,10 +22,14 @@ from components.cluster_services import (
 )
 from components.compute_addons import ComputeAddons, ComputeAddonsArgs
 from components.global_edge import GlobalEdge, GlobalEdgeArgs, RegionSide, read_peer
+from components.grafana import Grafana, GrafanaArgs
 from components.kafka import TLS_PORT as KAFKA_TLS_PORT
 from components.kafka import Kafka, KafkaArgs, MirrorArgs
 from components.karpenter import Karpenter, KarpenterArgs, KarpenterPool
 from components.key_ring import KeyRing, KeyRingArgs
+from components.log_stack import LogStack, LogStackArgs
+from components.metrics_stack import NAMESPACE as METRICS_NAMESPACE
+from components.metrics_stack import MetricsStack, MetricsStackArgs
 from components.network import Network, NetworkArgs
 from components.node_pools import NodePools, NodePoolsArgs, WorkerGroupArgs
 from components.partner_vpn import PartnerVpn, PartnerVpnArgs, VpnSiteArgs
@@ -282,6 +286,7 @@ services = ClusterServices(
 )
 
 secret_name = f"{settings.name_prefix}/{region}/{{}}".format
+saas, partners = settings.saas, settings.partners
 kafka_size = profile.kafka
 mirror_source = settings.kafka.mirror_source_bootstrap
 kafka = Kafka(
@@ -318,7 +323,6 @@ kafka = Kafka(
     opts=in_cluster,
 )
 
-saas, partners = settings.saas, settings.partners
 redis = saas.redis
 gitops = settings.gitops
 unibeam = UnibeamWorkloads(
@@ -353,6 +357,99 @@ unibeam = UnibeamWorkloads(
         else None,
         argocd_namespace=ARGOCD_NAMESPACE,
         wait_for=[services.argocd, *services.secrets_store, cluster.pod_identity_agent],
+    ),
+    opts=in_cluster,
+)
+
+# Observability: metrics and logs in S3 (replicated like every bucket this stack owns).
+obs = settings.observability
+
+
+def _observability_bucket(suffix: str, days: int) -> ReplicatedBucket:
+    return ReplicatedBucket(
+        suffix,
+        ReplicatedBucketArgs(
+            bucket_name=f"{settings.bucket_prefix}-{suffix}-{region}",
+            replica_bucket_name=f"{settings.bucket_prefix}-{suffix}-{region}-replica",
+            account_id=account_id,
+            kms_key_arn=keys.data_key_arn,
+            replica_kms_key_arn=keys.data_replica_key_arn,
+            replica_provider=peer_provider,
+            noncurrent_version_expiry_days=7,
+            expiration_days=days,
+        ),
+        opts=home,
+    )
+
+
+metrics_bucket = _observability_bucket(obs.buckets.metrics, obs.metrics_retention_days)
+log_chunks = _observability_bucket(obs.buckets.log_chunks, obs.logs_retention_days)
+log_ruler = _observability_bucket(obs.buckets.log_ruler, obs.logs_retention_days)
+observability_ready = [cluster.pod_identity_agent, *services.secrets_store, *node_groups]
+metrics = MetricsStack(
+    "metrics",
+    MetricsStackArgs(
+        cluster_name=settings.cluster_name,
+        region=region,
+        peer_region=peer,
+        role=settings.role,
+        account_id=account_id,
+        metrics_bucket=metrics_bucket.bucket_name,
+        metrics_bucket_arn=metrics_bucket.bucket_arn,
+        # The peer stack's replica of its metrics bucket lives here (decisions.md 2).
+        peer_replica_bucket=f"{settings.bucket_prefix}-{obs.buckets.metrics}-{peer}-replica",
+        data_key_arn=keys.data_key_arn,
+        storage_class=DEFAULT_STORAGE_CLASS,
+        monitor=placement_of("kube-prometheus-stack"),
+        prometheus_retention=obs.prometheus_retention,
+        prometheus_storage_gib=obs.prometheus_storage_gib,
+        metrics_retention_days=obs.metrics_retention_days,
+        prometheus_replicas=2 if settings.is_active else 1,
+        log_level=obs.log_level,
+        redis_endpoints=obs.redis_metrics_endpoints,
+        atlas_project_id=obs.atlas_metrics_project_id,
+        mktxp_image=obs.mktxp_image if partners.vpn_sites else None,
+        mktxp_secret=secret_name("mktxp"),
+        atlas_metrics_secret=secret_name("atlas-prometheus"),
+        kafka_namespace=KAFKA_NAMESPACE,
+        wait_for=observability_ready,
+    ),
+    opts=in_cluster,
+)
+logs = LogStack(
+    "logs",
+    LogStackArgs(
+        namespace=METRICS_NAMESPACE,
+        cluster_name=settings.cluster_name,
+        region=region,
+        chunks_bucket=log_chunks.bucket_name,
+        chunks_bucket_arn=log_chunks.bucket_arn,
+        ruler_bucket=log_ruler.bucket_name,
+        ruler_bucket_arn=log_ruler.bucket_arn,
+        data_key_arn=keys.data_key_arn,
+        storage_class=DEFAULT_STORAGE_CLASS,
+        monitor=placement_of("loki"),
+        spot=placement_of("loki-querier"),
+        retention_days=obs.logs_retention_days,
+        log_level=obs.log_level,
+        replicas=2 if settings.is_active else 1,
+        wait_for=[metrics, *observability_ready],
+    ),
+    opts=in_cluster,
+)
+Grafana(
+    "grafana",
+    GrafanaArgs(
+        namespace=METRICS_NAMESPACE,
+        cluster_name=settings.cluster_name,
+        region=region,
+        account_id=account_id,
+        placement=placement_of("grafana"),
+        metrics_url=metrics.query_url,
+        logs_url=logs.loki_url,
+        admin_secret_name=secret_name("grafana-admin"),
+        log_level=obs.log_level,
+        wait_for=[metrics, *observability_ready],
     ),
     opts=in_cluster,
 )

@@ -21,6 +21,7 @@ from typing import Any, cast
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+import yaml
 
 from components._iam import pod_identity_role
 from config.placement import GroupPlacement
@@ -35,6 +36,25 @@ CREDENTIALS_SA = "kafka-credentials"
 OWN_CREDENTIALS = "kafka-mirror-user"
 SOURCE_CREDENTIALS = "kafka-mirror-source"
 PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
+MM2_METRICS = "mirror-maker-metrics"
+#: MirrorMaker2 replication latency and checkpoint metrics from its JMX beans.
+MM2_JMX_RULES = {
+    "lowercaseOutputName": True,
+    "rules": [
+        {
+            "pattern": "kafka.connect.mirror<type=MirrorSourceConnector, target=(.+), "
+            "topic=(.+), partition=([0-9]+)><>([a-z-_]+)",
+            "name": "kafka_connect_mirror_source_connector_$4",
+            "labels": {"target": "$1", "topic": "$2", "partition": "$3"},
+        },
+        {
+            "pattern": "kafka.connect.mirror<type=MirrorCheckpointConnector, source=(.+), "
+            "target=(.+)><>([a-z-_]+)",
+            "name": "kafka_connect_mirror_checkpoint_connector_$3",
+            "labels": {"source": "$1", "target": "$2"},
+        },
+    ],
+}
 LB = "service.beta.kubernetes.io/aws-load-balancer"
 #: Internal NLBs with pod IP targets, through the AWS Load Balancer Controller.
 INTERNAL_NLB = {
@@ -217,6 +237,12 @@ class Kafka(pulumi.ComponentResource):
                 "userOperator": {},
                 "template": {"pod": self._pod_placement()},
             },
+            # Topic and consumer-group metrics (under-replicated partitions, lag).
+            "kafkaExporter": {
+                "topicRegex": ".*",
+                "groupRegex": ".*",
+                "template": {"pod": self._pod_placement()},
+            },
         }  # fmt: skip
 
     def _credentials_sync(self, after: pulumi.ResourceOptions) -> k8s.apps.v1.Deployment:
@@ -377,6 +403,12 @@ class Kafka(pulumi.ComponentResource):
         rf = _replication_factor(args.brokers)
         meta = {"namespace": args.namespace, "labels": {"strimzi.io/cluster": CLUSTER}}
         target_user = "mirror-maker-target"
+        metrics = k8s.core.v1.ConfigMap(
+            f"{self._name}-mirror-metrics",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=MM2_METRICS, namespace=args.namespace),
+            data={"metrics-config.yml": yaml.safe_dump(MM2_JMX_RULES, sort_keys=False)},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
+        )
         local_user = k8s.apiextensions.CustomResource(
             f"{self._name}-{target_user}",
             api_version="kafka.strimzi.io/v1",
@@ -393,6 +425,9 @@ class Kafka(pulumi.ComponentResource):
             spec={
                 "version": args.version,
                 "replicas": 1,
+                # Replication latency for the alerts, through the JMX exporter.
+                "metricsConfig": {"type": "jmxPrometheusExporter", "valueFrom": {
+                    "configMapKeyRef": {"name": MM2_METRICS, "key": "metrics-config.yml"}}},
                 "target": {
                     "alias": args.region,
                     "bootstrapServers": f"{CLUSTER}-kafka-bootstrap:{TLS_PORT}",
@@ -436,5 +471,7 @@ class Kafka(pulumi.ComponentResource):
                 }],
                 "template": {"pod": self._pod_placement()},
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[kafka, local_user, credentials]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[kafka, local_user, credentials, metrics]
+            ),
         )  # fmt: skip

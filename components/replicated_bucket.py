@@ -28,6 +28,8 @@ class ReplicatedBucketArgs:
     #: Provider of the peer region (decisions.md 2: the source stack owns its replicas).
     replica_provider: pulumi.ProviderResource
     noncurrent_version_expiry_days: int
+    #: Days after which current objects expire (retention), on both sides; None keeps them.
+    expiration_days: int | None = None
     replication_time_control: bool = True
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -243,6 +245,11 @@ class ReplicatedBucket(pulumi.ComponentResource):
                     filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
                     noncurrent_version_expiration=s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                         noncurrent_days=args.noncurrent_version_expiry_days
+                    ),
+                    expiration=(
+                        s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.expiration_days)
+                        if args.expiration_days
+                        else None
                     ),
                     abort_incomplete_multipart_upload=s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                         days_after_initiation=7

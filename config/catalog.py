@@ -30,6 +30,9 @@ PLATFORM_SECRETS: dict[str, str] = {
     "cloudflare": "Cloudflare API token for the edge and origin certificates",
     "smpp": "SMPP bind credentials of the MNO partners",
     "kafka-mirror": "Kafka replication user of this region: SCRAM password and cluster CA",
+    "grafana-admin": "Grafana admin user and password",
+    "mktxp": "mktxp exporter configuration (mktxp.conf, _mktxp.conf) of the MikroTik routers",
+    "atlas-prometheus": "MongoDB Atlas Prometheus integration user name and password",
 }
 
 #: One secret per Unibeam service, readable only by that service's role (its Redis ACL user,

@@ -20,6 +20,7 @@ from config._model import DOMAIN_RE, Model, cidr
 _CF_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 _STACK_REF_RE = re.compile(r"^([\w.-]+/){0,2}[\w.-]+$")
 
+
 @dataclass(frozen=True)
 class TcpHealthCheck:
     """The spec's accelerator health check: TCP 9506 every 30 s, 5 s timeout, threshold 3."""

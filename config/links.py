@@ -250,3 +250,79 @@ class SecuritySettings(Model):
 def host_in_zone(host: str, zone: str) -> bool:
     """Whether a DNS name is inside a zone (``a.b.zone`` is in ``zone``)."""
     return DOMAIN_RE.match(host) is not None and host.endswith(f".{zone}")
+
+
+LOG_LEVELS: tuple[str, ...] = ("debug", "info", "warn", "error")
+_DURATION_RE = re.compile(r"^(?P<n>\d+)(?P<unit>[hdw])$")
+_ENDPOINT_RE = re.compile(r"^[a-z0-9.-]+:\d{2,5}$")
+_SUFFIX_RE = re.compile(r"^[a-z][a-z0-9-]{1,20}[a-z0-9]$")
+
+
+def duration_days(text: str) -> float:
+    """Days of a Prometheus-style duration (``15d``, ``36h``, ``2w``)."""
+    match = _DURATION_RE.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration like 15d, 36h or 2w")
+    return int(match["n"]) * {"h": 1 / 24, "d": 1.0, "w": 7.0}[match["unit"]]
+
+
+class BucketSuffixes(Model):
+    """Suffixes of the observability buckets: ``<bucketPrefix>-<suffix>-<region>``."""
+
+    metrics: str
+    log_chunks: str
+    log_ruler: str
+
+    @field_validator("metrics", "log_chunks", "log_ruler")
+    @classmethod
+    def _suffix(cls, v: str) -> str:
+        if not _SUFFIX_RE.match(v):
+            raise ValueError("must be 3-22 lowercase letters, digits or hyphens")
+        return v
+
+
+class ObservabilitySettings(Model):
+    """``atnt-platform:observability``: retention, buckets, scrape targets, log level."""
+
+    buckets: BucketSuffixes
+    #: Prometheus keeps this much on its EBS volume; Thanos keeps the rest in S3.
+    prometheus_retention: str = "15d"
+    prometheus_storage_gib: int = Field(default=100, ge=10, le=16000)
+    #: Long-term retention in S3 (Thanos compactor, bucket lifecycle).
+    metrics_retention_days: int = Field(default=395, ge=2, le=3650)
+    logs_retention_days: int = Field(default=90, ge=1, le=3650)
+    log_level: str = "info"
+    #: Redis Cloud Prometheus endpoints (``host:port``, private endpoint, port 8070).
+    redis_metrics_endpoints: tuple[str, ...] = ()
+    #: Atlas project whose Prometheus integration (HTTP service discovery) is scraped; its
+    #: credentials are in this region's ``atlas-prometheus`` secret.
+    atlas_metrics_project_id: str | None = None
+    mktxp_image: str = "ghcr.io/akpw/mktxp:latest"
+
+    @field_validator("prometheus_retention")
+    @classmethod
+    def _retention(cls, v: str) -> str:
+        duration_days(v)
+        return v
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        if v not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return v
+
+    @field_validator("redis_metrics_endpoints")
+    @classmethod
+    def _endpoints(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [e for e in v if not _ENDPOINT_RE.match(e)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not host:port")
+        return v
+
+    @field_validator("atlas_metrics_project_id")
+    @classmethod
+    def _project(cls, v: str | None) -> str | None:
+        if v is not None and not _ATLAS_PROJECT_RE.match(v):
+            raise ValueError("must be a 24-character hexadecimal Atlas project id")
+        return v

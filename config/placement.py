@@ -117,6 +117,8 @@ WORKLOADS: dict[str, WorkerGroup] = {
     "thanos": WorkerGroup.MONITOR,
     "karpenter": WorkerGroup.MONITOR,
     "metrics-server": WorkerGroup.MONITOR,
+    "cloudwatch-exporter": WorkerGroup.MONITOR,
+    "mktxp-exporter": WorkerGroup.MONITOR,
 }
 
 #: Tolerations of a DaemonSet that must run on every node, whatever its taints.

@@ -38,9 +38,11 @@ from config.edge import EdgeSettings, cloudflare_detection_seconds, ga_detection
 from config.links import (
     GitOpsSettings,
     KafkaSettings,
+    ObservabilitySettings,
     PartnerSettings,
     SaasSettings,
     SecuritySettings,
+    duration_days,
     host_in_zone,
 )
 from config.versions import SUPPORTED_KUBERNETES_VERSIONS
@@ -420,6 +422,7 @@ class StackSettings(Model):
     partners: PartnerSettings = PartnerSettings()
     security: SecuritySettings = SecuritySettings()
     edge: EdgeSettings
+    observability: ObservabilitySettings
     tags: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("region", "peer_region", mode="before")
@@ -594,6 +597,16 @@ def _check_single_stack(s: StackSettings) -> None:
             f"is an endpoint service of {atlas.service_region}; this stack is in {s.region}",
         )
     _check_edge(s)
+    obs = s.observability
+    local_days = duration_days(obs.prometheus_retention)
+    if obs.metrics_retention_days <= local_days:
+        raise _fail(
+            f,
+            f"{PROJECT}:observability.metricsRetentionDays",
+            obs.metrics_retention_days,
+            f"must exceed observability.prometheusRetention ({obs.prometheus_retention}, "
+            f"{local_days:g} days): S3 keeps what Prometheus's disk no longer holds",
+        )
     if len(f"{s.bucket_prefix}-backup-{s.region}-replica") > 63:
         raise _fail(f, f"{PROJECT}:bucketPrefix", s.bucket_prefix, "too long for S3 bucket names")
 

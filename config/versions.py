@@ -63,6 +63,18 @@ CHARTS: dict[str, Chart] = {
     ),
     "strimzi-kafka-operator": Chart("oci://quay.io/strimzi-helm/strimzi-kafka-operator", "1.2.0"),
     "argo-cd": Chart("argo-cd", "10.1.1", "https://argoproj.github.io/argo-helm"),
+    "kube-prometheus-stack": Chart(
+        "kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts"
+    ),
+    "thanos": Chart("oci://registry-1.docker.io/bitnamicharts/thanos", "17.6.0"),
+    "loki": Chart("loki", "18.11.0", "https://grafana-community.github.io/helm-charts"),
+    "alloy": Chart("alloy", "1.11.1", "https://grafana.github.io/helm-charts"),
+    "grafana": Chart("grafana", "12.11.1", "https://grafana-community.github.io/helm-charts"),
+    "prometheus-yet-another-cloudwatch-exporter": Chart(
+        "prometheus-yet-another-cloudwatch-exporter",
+        "0.47.0",
+        "https://prometheus-community.github.io/helm-charts",
+    ),
     "twistlock-defender": Chart(
         "twistlock-defender",
         "34.3.138",
@@ -73,3 +85,6 @@ CHARTS: dict[str, Chart] = {
 #: AMI of Karpenter nodes: the EKS-optimized AL2023 image. ``@latest`` follows AWS's releases
 #: (Karpenter drifts nodes onto a new image); pin e.g. ``al2023@v20251120`` to hold it.
 KARPENTER_AMI_ALIAS = "al2023@latest"
+
+#: Thanos from the project's own image (the Bitnami chart defaults to a Bitnami build).
+THANOS_IMAGE = {"registry": "quay.io", "repository": "thanos/thanos", "tag": "v0.39.2"}

@@ -40,6 +40,15 @@ SUBCHARTS: dict[str, dict[str, str | None]] = {
 
 _FREE_FORM: tuple[Any, ...] = ({}, [], None, "")
 
+#: Values that are configuration files of the application, passed through as they are: any
+#: key the application reads is valid there (documented by the application, not the chart).
+FREE_FORM_PATHS: dict[str, frozenset[str]] = {
+    "grafana": frozenset({"grafana.ini"}),
+    # Loki's own config blocks, rendered into loki.yaml; bucketNames is commented out in
+    # values.yaml yet required for object storage (the charts index says so).
+    "loki": frozenset({"loki.limits_config", "loki.server", "loki.storage.bucketNames"}),
+}
+
 #: Maps whose keys are Kubernetes label or annotation names chosen by the user: anything
 #: below them passes even where the chart's default holds an example entry.
 LABEL_MAPS = frozenset(
@@ -123,4 +132,8 @@ class ChartDefaults:
 
     def _allowed(self, path: str) -> bool:
         parts = path.split(".")
-        return any(".".join(parts[:i]) in self.allowed for i in range(1, len(parts) + 1))
+        free = FREE_FORM_PATHS.get(self.name, frozenset())
+        return any(
+            ".".join(parts[:i]) in self.allowed or ".".join(parts[:i]) in free
+            for i in range(1, len(parts) + 1)
+        )

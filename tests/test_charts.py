@@ -24,6 +24,13 @@ PINNED = {
     "secrets-store-csi-driver-provider-aws": "3.1.1",
     "strimzi-kafka-operator": "1.2.0",
     "argo-cd": "10.1.1",
+    "kube-prometheus-stack": "88.5.3",
+    "thanos": "17.6.0",
+    "thanos-peer": "17.6.0",
+    "loki": "18.11.0",
+    "alloy": "1.11.1",
+    "grafana": "12.11.1",
+    "cloudwatch-exporter": "0.47.0",
 }
 EVERY_NODE = "every node"
 
@@ -40,6 +47,21 @@ SPEC_PLACEMENT: dict[str, dict[str, WorkerGroup | str]] = {
     "secrets-store-csi-driver": {"linux": EVERY_NODE},
     "secrets-store-csi-driver-provider-aws": {"": EVERY_NODE},
     "karpenter-crd": {},  # CRDs only: no pods
+    "kube-prometheus-stack": {
+        "prometheus.prometheusSpec": WorkerGroup.MONITOR,
+        "alertmanager.alertmanagerSpec": WorkerGroup.MONITOR,
+        "prometheusOperator": WorkerGroup.MONITOR,
+        "kube-state-metrics": WorkerGroup.MONITOR,
+        "prometheus-node-exporter": EVERY_NODE,
+    },
+    "thanos": {c: WorkerGroup.MONITOR
+               for c in ("query", "queryFrontend", "storegateway", "compactor")},
+    "thanos-peer": {"storegateway": WorkerGroup.MONITOR},
+    "loki": {"defaults": WorkerGroup.MONITOR, "distributor": WorkerGroup.SPOT,
+             "querier": WorkerGroup.SPOT},
+    "alloy": {"controller": EVERY_NODE},
+    "grafana": {"": WorkerGroup.SPOT},
+    "cloudwatch-exporter": {"": WorkerGroup.MONITOR},
 }  # fmt: skip
 
 CHARTS = charts_dir(PROJECT_DIR)

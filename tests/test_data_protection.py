@@ -48,32 +48,30 @@ def test_keys_rotate_and_the_data_key_has_a_replica_in_the_peer_region(
     assert v.region_of(replica) == peer
 
 
-def test_backup_bucket_is_private_versioned_encrypted_and_replicated(
+#: Delivery services write these with SSE-S3 only (ELB access logs, accelerator flow logs).
+LOG_BUCKETS = ("-lb-logs-", "-ga-flow-logs")
+
+
+def test_every_bucket_is_private_versioned_encrypted_and_replicated(
     stack: tuple[PlanView, str, str],
 ) -> None:
     v, region, peer = stack
     buckets = {b["inputs"]["bucket"]: b for b in v.of_type("aws:s3/bucket:Bucket")}
-    source = buckets[f"atnt-unibeam-backup-{region}"]
-    replica = buckets[f"atnt-unibeam-backup-{region}-replica"]
-    assert (v.region_of(source), v.region_of(replica)) == (region, peer)
+    data = sorted(n for n in buckets if not n.endswith("-replica")
+                  and not any(m in n for m in LOG_BUCKETS))  # fmt: skip
+    assert {n.split("-")[2] for n in data} >= {"backup", "metrics", "log"}
     replica_key = v.state_of(v.one("aws:kms/replicaKey:ReplicaKey"))["arn"]
-    for bucket, key in ((source, _key_arn(v, "data")), (replica, replica_key)):
-        name = bucket["id"]
+    replications = {
+        r["inputs"]["bucket"]: r["inputs"]
+        for r in v.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    }
 
-        def setting(typ: str, bucket_name: str = name) -> dict:
-            (found,) = [r for r in v.of_type(typ) if r["inputs"]["bucket"] == bucket_name]
-            return dict(found["inputs"])
+    def setting(typ: str, name: str) -> dict:
+        (found,) = [r for r in v.of_type(typ) if r["inputs"]["bucket"] == name]
+        return dict(found["inputs"])
 
-        versioning = setting("aws:s3/bucketVersioning:BucketVersioning")
-        assert versioning["versioningConfiguration"]["status"] == "Enabled"
-        (rule,) = setting(
-            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-        )["rules"]
-        assert rule["applyServerSideEncryptionByDefault"] == {
-            "sseAlgorithm": "aws:kms",
-            "kmsMasterKeyId": key,
-        }
-        block = setting("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    for name in buckets:
+        block = setting("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", name)
         assert all(
             block[k] is True
             for k in (
@@ -82,16 +80,28 @@ def test_backup_bucket_is_private_versioned_encrypted_and_replicated(
                 "ignorePublicAcls",
                 "restrictPublicBuckets",
             )
-        )
-        policy = json.loads(setting("aws:s3/bucketPolicy:BucketPolicy")["policy"])
-        assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    (replication,) = v.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
-    (rule,) = replication["inputs"]["rules"]
-    assert replication["inputs"]["bucket"] == source["id"]
-    assert rule["destination"]["bucket"] == v.state_of(replica)["arn"]
-    assert rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"] == replica_key
-    assert rule["destination"]["replicationTime"]["status"] == "Enabled"
-    assert rule["deleteMarkerReplication"]["status"] == "Enabled"
+        ), name
+        versioning = setting("aws:s3/bucketVersioning:BucketVersioning", name)
+        assert versioning["versioningConfiguration"]["status"] == "Enabled", name
+        policy = json.loads(setting("aws:s3/bucketPolicy:BucketPolicy", name)["policy"])
+        deny = [st for st in policy["Statement"] if st["Effect"] == "Deny"]
+        assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, name
+        assert buckets[name]["protect"] and buckets[name]["retainOnDelete"], name
+    for name in data:
+        replica = buckets[f"{name}-replica"]
+        assert (v.region_of(buckets[name]), v.region_of(replica)) == (region, peer), name
+        for bucket, key in ((name, _key_arn(v, "data")), (f"{name}-replica", replica_key)):
+            (rule,) = setting(
+                "aws:s3/bucketServerSideEncryptionConfiguration:"
+                "BucketServerSideEncryptionConfiguration", bucket)["rules"]  # fmt: skip
+            assert rule["applyServerSideEncryptionByDefault"] == {
+                "sseAlgorithm": "aws:kms", "kmsMasterKeyId": key}, bucket  # fmt: skip
+        (rule,) = replications[name]["rules"]
+        assert rule["destination"]["bucket"] == v.state_of(replica)["arn"], name
+        assert rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"] == replica_key
+        assert rule["destination"]["replicationTime"]["status"] == "Enabled", name
+        assert rule["deleteMarkerReplication"]["status"] == "Enabled", name
+    assert set(replications) == set(data)  # replicas and log buckets are never sources
 
 
 def test_replication_role_reads_source_and_writes_only_the_replica(
@@ -136,8 +146,8 @@ def test_secrets_are_encrypted_replicated_and_recoverable(
     services = ("api", "audit", "dashboard", "mno", "scheduled-jobs", "sim", "sms", "timer")
     assert sorted(s["inputs"]["name"] for s in secrets) == [
         f"atnt/{region}/{k}"
-        for k in ("atlas", "cloudflare", "kafka-mirror", "redis", "smpp",
-                  *(f"unibeam/{svc}" for svc in services))
+        for k in ("atlas", "atlas-prometheus", "cloudflare", "grafana-admin", "kafka-mirror",
+                  "mktxp", "redis", "smpp", *(f"unibeam/{svc}" for svc in services))
     ]  # fmt: skip
     replica_key = v.state_of(v.one("aws:kms/replicaKey:ReplicaKey"))["arn"]
     for s in secrets:

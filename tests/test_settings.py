@@ -19,6 +19,10 @@ from tests.conftest import FAILOVER, PROJECT_DIR, PROMOTED, west_edge
 EAST, WEST = "us-east-1", "us-west-2"
 
 
+OBSERVABILITY = {"buckets": {"metrics": "metrics", "logChunks": "log-chunks",
+                              "logRuler": "log-ruler"}}  # fmt: skip
+
+
 def _network(**changes: Any) -> dict[str, Any]:
     base = {
         "vpcCidr": "10.20.0.0/16",
@@ -216,6 +220,17 @@ def test_promotion_is_a_role_change_only() -> None:
         (EAST, {"atnt-platform:edge": {**west_edge(), "activeRegion": "us-east-1"}},
          r"Pulumi\.us-east-1\.yaml: atnt-platform:edge\.readsStack .* only the us-west-2 stack "
          r"may own the shared edge"),
+        (WEST, {"atnt-platform:observability": {**OBSERVABILITY, "metricsRetentionDays": 10}},
+         r"atnt-platform:observability\.metricsRetentionDays = 10 .* must exceed "
+         r"observability\.prometheusRetention \(15d"),
+        (WEST, {"atnt-platform:observability": {**OBSERVABILITY,
+                                                "buckets": {"metrics": "metrics",
+                                                            "logChunks": "log-chunks"}}},
+         r"atnt-platform:observability\.buckets\.logRuler is missing"),
+        (WEST, {"atnt-platform:observability": {**OBSERVABILITY, "logLevel": "verbose"}},
+         r"atnt-platform:observability\.logLevel = 'verbose' .* debug, info, warn, error"),
+        (WEST, {"atnt-platform:observability": {**OBSERVABILITY, "prometheusRetention": "2m"}},
+         r"atnt-platform:observability\.prometheusRetention = '2m' .* duration like 15d"),
         (WEST, {"atnt-platform:profiles": {"warm": {"karpenter": {"cpu": 0}}}},
          r"atnt-platform:profiles\.warm\.karpenter\.cpu = 0 .* greater than or equal to 1"),
     ],

@@ -31,9 +31,11 @@ def test_every_resource_names_its_provider_and_lands_in_its_region(
     clouds = [r for r in v.resources if r["custom"] and not r["type"].startswith("pulumi:")]
     assert [r["urn"] for r in clouds if not r["provider"]] == []
     in_peer = {(r["type"], r["name"]) for r in clouds if v.region_of(r) == peer}
-    replica_bucket = {(r["type"], r["name"]) for r in clouds if r["name"] == "backup-replica"}
-    # bucket, versioning, encryption, public access block, ownership, policy, lifecycle
-    assert len(replica_bucket) == 7
+    replica_bucket = {(r["type"], r["name"]) for r in clouds if r["name"].endswith("-replica")
+                      and r["type"].startswith("aws:s3/")}  # fmt: skip
+    # backup, metrics, log chunks, log ruler: bucket, versioning, encryption, public access
+    # block, ownership, policy, lifecycle each
+    assert len(replica_bucket) == 4 * 7
     # The edge owner also accepts the peering and routes on the peer side (decisions.md 1).
     peer_side = {(t, n) for t, n in in_peer if n.startswith("global-edge-")}
     assert in_peer == PEER_REGION_RESOURCES | replica_bucket | peer_side

@@ -1,0 +1,175 @@
+"""Grafana: one pane over both regions' metrics (Thanos), the logs (Loki) and CloudWatch."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components._iam import pod_identity_role
+from config.placement import GroupPlacement
+from config.versions import CHARTS
+
+SERVICE_ACCOUNT = "grafana"
+ADMIN_SECRET = "grafana-admin"
+#: Read-only CloudWatch access for the CloudWatch data source (metrics, logs insights, tags).
+CLOUDWATCH_READ = [
+    "cloudwatch:DescribeAlarmsForMetric",
+    "cloudwatch:DescribeAlarmHistory",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:ListMetrics",
+    "cloudwatch:GetMetricData",
+    "cloudwatch:GetInsightRuleReport",
+    "logs:DescribeLogGroups",
+    "logs:GetLogGroupFields",
+    "logs:StartQuery",
+    "logs:StopQuery",
+    "logs:GetQueryResults",
+    "logs:GetLogEvents",
+    "ec2:DescribeTags",
+    "ec2:DescribeInstances",
+    "ec2:DescribeRegions",
+    "tag:GetResources",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GrafanaArgs:
+    """Inputs for Grafana."""
+
+    namespace: str
+    cluster_name: str
+    region: str
+    account_id: pulumi.Input[str]
+    placement: GroupPlacement
+    metrics_url: str
+    logs_url: str
+    #: Secrets Manager secret with ``admin-user`` and ``admin-password``.
+    admin_secret_name: str
+    log_level: str
+    wait_for: Sequence[pulumi.Resource] = ()
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class Grafana(pulumi.ComponentResource):
+    """Grafana on Spot workers (the architecture's table) with three data sources; its admin
+    credentials come from Secrets Manager through the CSI driver, never from configuration.
+    One replica without persistence: dashboards and data sources are code, so a reclaimed
+    spot node loses nothing a restart does not bring back."""
+
+    role_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: GrafanaArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("atnt:obs:Grafana", name, None, opts)
+        secret_arn = pulumi.Output.concat(
+            f"arn:aws:secretsmanager:{args.region}:",
+            args.account_id,
+            f":secret:{args.admin_secret_name}-??????",
+        )
+        role = pod_identity_role(
+            f"{name}-grafana",
+            cluster_name=args.cluster_name,
+            namespace=args.namespace,
+            service_account=SERVICE_ACCOUNT,
+            statements=[
+                {"Effect": "Allow", "Action": CLOUDWATCH_READ, "Resource": "*"},
+                {"Effect": "Allow",
+                 "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                 "Resource": secret_arn},
+                {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
+                 "Condition": {
+                     "StringEquals": {"kms:ViaService":
+                                      f"secretsmanager.{args.region}.amazonaws.com"},
+                     "StringLike": {"kms:EncryptionContext:SecretARN": secret_arn}}},
+            ],
+            tags=args.tags,
+            parent=self,
+        )  # fmt: skip
+        association = aws.eks.PodIdentityAssociation(
+            f"{name}-grafana",
+            cluster_name=args.cluster_name,
+            namespace=args.namespace,
+            service_account=SERVICE_ACCOUNT,
+            role_arn=role.arn,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        objects = [
+            {
+                "objectName": args.admin_secret_name,
+                "objectType": "secretsmanager",
+                # JMESPath quotes keys with hyphens.
+                "jmesPath": [
+                    {"path": '"admin-user"', "objectAlias": "admin-user"},
+                    {"path": '"admin-password"', "objectAlias": "admin-password"},
+                ],
+            }
+        ]
+        admin = k8s.apiextensions.CustomResource(
+            f"{name}-admin",
+            api_version="secrets-store.csi.x-k8s.io/v1",
+            kind="SecretProviderClass",
+            metadata={"name": ADMIN_SECRET, "namespace": args.namespace},
+            spec={
+                "provider": "aws",
+                "parameters": {"region": args.region, "usePodIdentity": "true",
+                               "objects": json.dumps(objects)},
+                # Synced as a Kubernetes Secret for the chart's admin.existingSecret.
+                "secretObjects": [{"secretName": ADMIN_SECRET, "type": "Opaque", "data": [
+                    {"objectName": "admin-user", "key": "admin-user"},
+                    {"objectName": "admin-password", "key": "admin-password"}]}],
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
+        )  # fmt: skip
+        chart = CHARTS["grafana"]
+        k8s.helm.v3.Release(
+            f"{name}-grafana",
+            name="grafana",
+            chart=chart.chart,
+            version=chart.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
+            namespace=args.namespace,
+            values=self._values(args),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*args.wait_for, association, admin]
+            ),
+        )
+        self.role_arn = role.arn
+        self.register_outputs({"role_arn": role.arn})
+
+    @staticmethod
+    def _values(args: GrafanaArgs) -> dict[str, Any]:
+        sources = [
+            {"name": "Thanos", "uid": "thanos", "type": "prometheus", "access": "proxy",
+             "url": args.metrics_url, "isDefault": True},
+            {"name": "Loki", "uid": "loki", "type": "loki", "access": "proxy",
+             "url": args.logs_url},
+            # Credentials from the pod's own role (Pod Identity), nothing stored.
+            {"name": "CloudWatch", "uid": "cloudwatch", "type": "cloudwatch",
+             "jsonData": {"authType": "default", "defaultRegion": args.region}},
+        ]  # fmt: skip
+        return {
+            **args.placement.pod_values(),
+            "replicas": 1,
+            "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT},
+            "admin": {"existingSecret": ADMIN_SECRET, "userKey": "admin-user",
+                      "passwordKey": "admin-password"},
+            # Mounting the class makes the CSI driver create the admin Secret.
+            "extraSecretMounts": [{
+                "name": "admin", "mountPath": "/run/secrets/grafana-admin", "readOnly": True,
+                "csi": {"driver": "secrets-store.csi.k8s.io", "readOnly": True,
+                        "volumeAttributes": {"secretProviderClass": ADMIN_SECRET}}}],
+            "datasources": {"datasources.yaml": {"apiVersion": 1, "datasources": sources}},
+            "grafana.ini": {
+                "log": {"level": args.log_level},
+                "analytics": {"reporting_enabled": False, "check_for_updates": False},
+            },
+            "persistence": {"enabled": False},
+        }  # fmt: skip

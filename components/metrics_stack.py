@@ -1,0 +1,528 @@
+"""MetricsStack: Prometheus with Thanos on S3, the exporters, and the alerts failover needs.
+
+- kube-prometheus-stack on Monitor workers: Prometheus keeps a short window on an EBS volume
+  and its Thanos sidecar ships blocks to the region's metrics bucket (replicated to the peer
+  region); Alertmanager; node-exporter on every node; kube-state-metrics.
+- Thanos (query, query-frontend, store gateway, compactor) on Monitor workers. Each region's
+  query sees both regions: its own sidecars and bucket, and a second store gateway that reads
+  the peer region's replica of its bucket, read-only. Exactly one compactor per bucket, never
+  on a replica (the source region compacts; replication copies the result).
+- Scrapes of Redis Cloud and MongoDB Atlas (when configured), the CloudWatch exporter
+  (YACE), Karpenter, Kafka and MirrorMaker2, and the mktxp exporter of the MikroTik sites.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+import yaml
+
+from components._iam import Statement, kms_use, pod_identity_role
+from config.placement import EVERY_NODE_TOLERATIONS, GroupPlacement
+from config.versions import CHARTS, THANOS_IMAGE
+
+NAMESPACE = "monitoring"
+KPS = "kps"  # fullnameOverride: short, fixed names (kps-prometheus, kps-thanos-discovery)
+PROMETHEUS_SA = "prometheus"
+THANOS_OBJSTORE = "thanos-objstore"
+THANOS_PEER_OBJSTORE = "thanos-objstore-peer"
+MKTXP_PORT = 49090
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricsStackArgs:
+    """Inputs for MetricsStack."""
+
+    cluster_name: str
+    region: str
+    peer_region: str
+    role: str
+    account_id: pulumi.Input[str]
+    #: This region's metrics bucket, and the peer region's replica of its own (in this region).
+    metrics_bucket: pulumi.Input[str]
+    metrics_bucket_arn: pulumi.Input[str]
+    peer_replica_bucket: str
+    data_key_arn: pulumi.Input[str]
+    storage_class: str
+    monitor: GroupPlacement
+    prometheus_retention: str
+    prometheus_storage_gib: int
+    metrics_retention_days: int
+    prometheus_replicas: int
+    log_level: str
+    redis_endpoints: Sequence[str] = ()
+    atlas_project_id: str | None = None
+    #: The MikroTik exporter runs only where partner sites exist.
+    mktxp_image: str | None = None
+    #: Secrets Manager names of the mktxp configuration and the Atlas metrics user.
+    mktxp_secret: str = ""
+    atlas_metrics_secret: str = ""
+    kafka_namespace: str = "kafka"
+    #: Node groups, the CSI driver, the Pod Identity agent.
+    wait_for: Sequence[pulumi.Resource] = ()
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class MetricsStack(pulumi.ComponentResource):
+    """See the module docstring."""
+
+    #: Thanos query-frontend inside the cluster: Grafana's metrics data source.
+    query_url: str
+    #: service account -> IAM role ARN, for each component that touches AWS.
+    role_arns: dict[str, pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: MetricsStackArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("atnt:obs:MetricsStack", name, None, opts)
+        self._name, self._args = name, args
+        self.role_arns = {}
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=NAMESPACE),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self._after = [namespace, *args.wait_for]
+        bucket_arn = pulumi.Output.from_input(args.metrics_bucket_arn)
+        objects = pulumi.Output.concat(bucket_arn, "/*")
+        # Each component gets exactly what it does to the bucket, nothing more.
+        self._identity(PROMETHEUS_SA, [
+            {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [bucket_arn]},
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+             "Resource": [objects]},
+            kms_use([args.data_key_arn]),
+            # The Atlas metrics user, mounted for the scrape's basic auth.
+            *([self._read_secret(args.atlas_metrics_secret)] if args.atlas_project_id else []),
+        ])  # fmt: skip
+        self._identity("thanos-storegateway", [
+            {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [bucket_arn]},
+            {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [objects]},
+            kms_use([args.data_key_arn]),
+        ])  # fmt: skip
+        self._identity("thanos-compactor", [
+            {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [bucket_arn]},
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+             "Resource": [objects]},
+            kms_use([args.data_key_arn]),
+        ])  # fmt: skip
+        peer_arn = f"arn:aws:s3:::{args.peer_replica_bucket}"
+        self._identity("thanos-peer-storegateway", [
+            {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [peer_arn]},
+            {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"{peer_arn}/*"]},
+            # The replica is encrypted with the peer stack's key in this region: decrypt
+            # only through S3, only for that bucket.
+            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*",
+             "Condition": {"StringEquals": {
+                 "kms:ViaService": f"s3.{args.region}.amazonaws.com",
+                 "kms:EncryptionContext:aws:s3:arn": peer_arn}}},
+        ])  # fmt: skip
+        self._identity("cloudwatch-exporter", [
+            {"Effect": "Allow", "Resource": "*", "Action": [
+                "cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics",
+                "cloudwatch:ListMetrics", "tag:GetResources"]},
+        ])  # fmt: skip
+
+        self._objstore_secret(THANOS_OBJSTORE, args.metrics_bucket)
+        self._objstore_secret(THANOS_PEER_OBJSTORE, args.peer_replica_bucket)
+        kps = self._release("kube-prometheus-stack", "kube-prometheus-stack", self._kps_values())
+        self._release("thanos", "thanos", self._thanos_values(), depends_on=[kps])
+        self._release("thanos-peer", "thanos", self._thanos_peer_values(), depends_on=[kps])
+        self._release(
+            "cloudwatch-exporter",
+            "prometheus-yet-another-cloudwatch-exporter",
+            self._yace_values(),
+            depends_on=[kps],
+        )
+        self._monitors(kps)
+        if args.mktxp_image:
+            self._mktxp(kps)
+        self._alerts(kps)
+        self.query_url = f"http://thanos-query-frontend.{NAMESPACE}.svc:9090"
+        self.register_outputs({"role_arns": self.role_arns})
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _identity(self, service_account: str, statements: list[Statement]) -> None:
+        args = self._args
+        role = pod_identity_role(
+            f"{self._name}-{service_account}",
+            cluster_name=args.cluster_name,
+            namespace=NAMESPACE,
+            service_account=service_account,
+            statements=statements,
+            tags=args.tags,
+            parent=self,
+        )
+        aws.eks.PodIdentityAssociation(
+            f"{self._name}-{service_account}",
+            cluster_name=args.cluster_name,
+            namespace=NAMESPACE,
+            service_account=service_account,
+            role_arn=role.arn,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.role_arns[service_account] = role.arn
+
+    def _objstore_secret(self, secret: str, bucket: pulumi.Input[str]) -> None:
+        """Thanos object storage configuration: no keys, Pod Identity credentials."""
+        region = self._args.region
+        config = pulumi.Output.from_input(bucket).apply(
+            lambda b: yaml.safe_dump({"type": "S3", "config": {
+                "bucket": b, "endpoint": f"s3.{region}.amazonaws.com", "region": region}})
+        )  # fmt: skip
+        k8s.core.v1.Secret(
+            f"{self._name}-{secret}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=secret, namespace=NAMESPACE),
+            string_data={"objstore.yml": config},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self._after),
+        )
+
+    def _release(
+        self,
+        release: str,
+        chart_key: str,
+        values: dict[str, Any],
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> k8s.helm.v3.Release:
+        chart = CHARTS[chart_key]
+        return k8s.helm.v3.Release(
+            f"{self._name}-{release}",
+            name=release,
+            chart=chart.chart,
+            version=chart.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo) if chart.repo else None,
+            namespace=NAMESPACE,
+            values=values,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self._after, *depends_on]),
+        )
+
+    def _custom(self, kind: str, name: str, spec: dict[str, Any], after: pulumi.Resource) -> None:
+        k8s.apiextensions.CustomResource(
+            f"{self._name}-{kind.lower()}-{name}",
+            api_version="monitoring.coreos.com/v1",
+            kind=kind,
+            metadata={"name": name, "namespace": NAMESPACE},
+            spec=spec,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[after]),
+        )
+
+    # -- values ----------------------------------------------------------------------------
+
+    def _kps_values(self) -> dict[str, Any]:
+        args = self._args
+        monitor = args.monitor.pod_values()
+        scrape: list[dict[str, Any]] = []
+        if args.redis_endpoints:
+            # Redis Cloud's Prometheus endpoint (TLS, port 8070) on the peered network.
+            scrape.append({
+                "job_name": "redis-cloud", "scheme": "https",
+                "static_configs": [{"targets": list(args.redis_endpoints)}],
+            })  # fmt: skip
+        if args.atlas_project_id:
+            discovery = (
+                "https://cloud.mongodb.com/prometheus/v1.0/groups/"
+                f"{args.atlas_project_id}/discovery"
+            )
+            auth = {"username_file": "/etc/atlas/username", "password_file": "/etc/atlas/password"}
+            scrape.append({
+                "job_name": "mongodb-atlas", "scheme": "https", "basic_auth": auth,
+                "http_sd_configs": [{"url": discovery, "basic_auth": auth}],
+            })  # fmt: skip
+        spec: dict[str, Any] = {
+            **monitor,
+            "replicas": args.prometheus_replicas,
+            "retention": args.prometheus_retention,
+            "externalLabels": {"region": args.region, "cluster": args.cluster_name},
+            # Every ServiceMonitor, PodMonitor and rule in the cluster, not only the chart's.
+            "serviceMonitorSelectorNilUsesHelmValues": False,
+            "podMonitorSelectorNilUsesHelmValues": False,
+            "ruleSelectorNilUsesHelmValues": False,
+            "storageSpec": {"volumeClaimTemplate": {"spec": {
+                "storageClassName": args.storage_class, "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": f"{args.prometheus_storage_gib}Gi"}}}}},
+            "thanos": {
+                "image": "{registry}/{repository}:{tag}".format(**THANOS_IMAGE),
+                "objectStorageConfig": {
+                    "existingSecret": {"name": THANOS_OBJSTORE, "key": "objstore.yml"}},
+            },
+            "additionalScrapeConfigs": scrape,
+        }  # fmt: skip
+        if args.atlas_project_id:
+            spec["volumes"] = [self._csi_volume("atlas-metrics", "atlas-metrics")]
+            spec["volumeMounts"] = [{"name": "atlas-metrics", "mountPath": "/etc/atlas",
+                                     "readOnly": True}]  # fmt: skip
+        return {
+            "fullnameOverride": KPS,
+            "crds": {"upgradeJob": {"enabled": True, **monitor}},
+            "prometheusOperator": {**monitor, "logLevel": args.log_level,
+                                   "admissionWebhooks": {"patch": monitor,
+                                                         "deployment": monitor}},
+            "prometheus": {
+                "serviceAccount": {"create": True, "name": PROMETHEUS_SA},
+                # The sidecar's gRPC endpoint, found by Thanos query through DNS.
+                "thanosService": {"enabled": True},
+                "prometheusSpec": spec,
+            },
+            "alertmanager": {"alertmanagerSpec": {**monitor, "replicas": args.prometheus_replicas}},
+            "grafana": {"enabled": False},  # Grafana is its own release, on Spot workers
+            "kube-state-metrics": monitor,
+            "prometheus-node-exporter": {"tolerations": EVERY_NODE_TOLERATIONS},
+        }  # fmt: skip
+
+    def _thanos_common(self) -> dict[str, Any]:
+        """Every component off; each release turns on what it runs."""
+        return {
+            "image": dict(THANOS_IMAGE),
+            # The upstream image instead of the chart's Bitnami build.
+            "global": {"security": {"allowInsecureImages": True}},
+            "query": {"enabled": False},
+            "queryFrontend": {"enabled": False},
+            "compactor": {"enabled": False},
+            "storegateway": {"enabled": False},
+            "ruler": {"enabled": False},
+            "receive": {"enabled": False},
+            "bucketweb": {"enabled": False},
+            "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}},
+        }
+
+    def _thanos_values(self) -> dict[str, Any]:
+        args = self._args
+        values = self._thanos_common()
+        monitor = args.monitor.pod_values()
+        days = args.metrics_retention_days
+        volume = {"enabled": True, "storageClass": args.storage_class, "size": "50Gi"}
+        values.update({
+            "existingObjstoreSecret": THANOS_OBJSTORE,
+            "query": {
+                "enabled": True, **monitor, "replicaCount": 2,
+                "replicaLabel": ["prometheus_replica"],
+                "dnsDiscovery": {"enabled": True, "sidecarsService": f"{KPS}-thanos-discovery",
+                                 "sidecarsNamespace": NAMESPACE},
+                # The peer region's history, through the store gateway of its replica.
+                "stores": [f"dnssrv+_grpc._tcp.thanos-peer-storegateway.{NAMESPACE}.svc"],
+                "serviceAccount": {"create": True, "name": "thanos-query"},
+            },
+            "queryFrontend": {"enabled": True, **monitor, "replicaCount": 2,
+                              "serviceAccount": {"create": True, "name": "thanos-query-frontend"}},
+            "storegateway": {"enabled": True, **monitor, "persistence": volume,
+                             "serviceAccount": {"create": True, "name": "thanos-storegateway"}},
+            # The only compactor of this bucket; the replica is never compacted.
+            "compactor": {"enabled": True, **monitor, "persistence": volume,
+                          "retentionResolutionRaw": f"{days}d", "retentionResolution5m": f"{days}d",
+                          "retentionResolution1h": f"{days}d",
+                          "serviceAccount": {"create": True, "name": "thanos-compactor"}},
+        })  # fmt: skip
+        return values
+
+    def _thanos_peer_values(self) -> dict[str, Any]:
+        args = self._args
+        values = self._thanos_common()
+        monitor = args.monitor.pod_values()
+        values.update({
+            "fullnameOverride": "thanos-peer",
+            "existingObjstoreSecret": THANOS_PEER_OBJSTORE,
+            "storegateway": {"enabled": True, **monitor,
+                             "persistence": {"enabled": True, "storageClass": args.storage_class,
+                                             "size": "50Gi"},
+                             "serviceAccount": {"create": True,
+                                                "name": "thanos-peer-storegateway"}},
+        })  # fmt: skip
+        return values
+
+    def _yace_values(self) -> dict[str, Any]:
+        args = self._args
+        jobs = [
+            ("AWS/ApplicationELB", "HealthyHostCount", "Minimum"),
+            ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "Sum"),
+            ("AWS/NetworkELB", "HealthyHostCount", "Minimum"),
+            ("AWS/NATGateway", "ErrorPortAllocation", "Sum"),
+            ("AWS/NetworkFirewall", "DroppedPackets", "Sum"),
+            ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
+        ]
+        by_namespace: dict[str, list[dict[str, Any]]] = {}
+        for namespace, metric, statistic in jobs:
+            by_namespace.setdefault(namespace, []).append(
+                {"name": metric, "statistics": [statistic], "period": 60, "length": 300}
+            )
+        config = {
+            "apiVersion": "v1alpha1",
+            "discovery": {"jobs": [
+                {"type": ns, "regions": [args.region], "metrics": metrics}
+                for ns, metrics in by_namespace.items()]},
+        }  # fmt: skip
+        return {
+            **args.monitor.pod_values(),
+            "serviceAccount": {"create": True, "name": "cloudwatch-exporter"},
+            "config": yaml.safe_dump(config, sort_keys=False),
+            "serviceMonitor": {"enabled": True},
+        }
+
+    def _csi_volume(self, name: str, provider_class: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "csi": {
+                "driver": "secrets-store.csi.k8s.io",
+                "readOnly": True,
+                "volumeAttributes": {"secretProviderClass": provider_class},
+            },
+        }
+
+    # -- monitors, exporters, alerts ---------------------------------------------------------
+
+    def _monitors(self, kps: pulumi.Resource) -> None:
+        args = self._args
+        self._custom("ServiceMonitor", "karpenter", {
+            "namespaceSelector": {"matchNames": ["kube-system"]},
+            "selector": {"matchLabels": {"app.kubernetes.io/name": "karpenter"}},
+            "endpoints": [{"port": "http-metrics", "interval": "30s"}],
+        }, kps)  # fmt: skip
+        for name, kind in (("kafka-exporter", "Kafka"), ("mirror-maker", "KafkaMirrorMaker2")):
+            self._custom("PodMonitor", name, {
+                "namespaceSelector": {"matchNames": [args.kafka_namespace]},
+                "selector": {"matchLabels": {"strimzi.io/kind": kind}},
+                "podMetricsEndpoints": [{"port": "tcp-prometheus", "interval": "30s"}],
+            }, kps)  # fmt: skip
+        if args.atlas_project_id:
+            self._secret_class("atlas-metrics", args.atlas_metrics_secret,
+                               {"username": "username", "password": "password"})  # fmt: skip
+
+    def _secret_class(self, name: str, secret: str, keys: dict[str, str]) -> None:
+        """A SecretProviderClass mounting JSON keys of one secret as files."""
+        objects = [{"objectName": secret, "objectType": "secretsmanager",
+                    "jmesPath": [{"path": path, "objectAlias": alias}
+                                 for path, alias in keys.items()]}]  # fmt: skip
+        k8s.apiextensions.CustomResource(
+            f"{self._name}-{name}",
+            api_version="secrets-store.csi.x-k8s.io/v1",
+            kind="SecretProviderClass",
+            metadata={"name": name, "namespace": NAMESPACE},
+            spec={"provider": "aws", "parameters": {
+                "region": self._args.region, "usePodIdentity": "true",
+                "objects": json.dumps(objects)}},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self._after),
+        )  # fmt: skip
+
+    def _mktxp(self, kps: pulumi.Resource) -> None:
+        """The mktxp exporter of the MikroTik IPsec routers (upstream ships no chart)."""
+        args = self._args
+        name = "mktxp-exporter"
+        self._identity(name, [self._read_secret(args.mktxp_secret)])
+        self._secret_class(name, args.mktxp_secret,
+                           {"mktxp_conf": "mktxp.conf", "_mktxp_conf": "_mktxp.conf"})  # fmt: skip
+        labels = {"app.kubernetes.io/name": name}
+        apps, core = k8s.apps.v1, k8s.core.v1
+        placement = args.monitor
+        k8s.core.v1.ServiceAccount(
+            f"{self._name}-{name}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=NAMESPACE),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self._after),
+        )
+        apps.Deployment(
+            f"{self._name}-{name}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=NAMESPACE, labels=labels),
+            spec=apps.DeploymentSpecArgs(
+                replicas=1,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+                template=core.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    spec=core.PodSpecArgs(
+                        service_account_name=name,
+                        node_selector=placement.node_selector(),
+                        tolerations=[
+                            core.TolerationArgs(
+                                key=t["key"], operator=t["operator"], value=t["value"],
+                                effect=t["effect"],
+                            )
+                            for t in placement.tolerations()
+                        ],
+                        security_context=core.PodSecurityContextArgs(
+                            run_as_non_root=True, run_as_user=1000, fs_group=1000,
+                            seccomp_profile=core.SeccompProfileArgs(type="RuntimeDefault"),
+                        ),
+                        containers=[core.ContainerArgs(
+                            name="mktxp",
+                            image=args.mktxp_image,
+                            args=["mktxp", "--cfg-dir", "/mktxp_config", "export"],
+                            ports=[core.ContainerPortArgs(name="metrics",
+                                                          container_port=MKTXP_PORT)],
+                            volume_mounts=[core.VolumeMountArgs(
+                                name="config", mount_path="/mktxp_config", read_only=True)],
+                            resources=core.ResourceRequirementsArgs(
+                                requests={"cpu": "50m", "memory": "128Mi"},
+                                limits={"memory": "256Mi"}),
+                            security_context=core.SecurityContextArgs(
+                                allow_privilege_escalation=False,
+                                capabilities=core.CapabilitiesArgs(drop=["ALL"])),
+                        )],
+                        volumes=[core.VolumeArgs(name="config", csi=core.CSIVolumeSourceArgs(
+                            driver="secrets-store.csi.k8s.io", read_only=True,
+                            volume_attributes={"secretProviderClass": name}))],
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self._after),
+        )  # fmt: skip
+        k8s.core.v1.Service(
+            f"{self._name}-{name}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=NAMESPACE, labels=labels),
+            spec=core.ServiceSpecArgs(
+                selector=labels,
+                ports=[core.ServicePortArgs(name="metrics", port=MKTXP_PORT,
+                                            target_port="metrics")],
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self._after),
+        )  # fmt: skip
+        self._custom("ServiceMonitor", name, {
+            "selector": {"matchLabels": labels},
+            "endpoints": [{"port": "metrics", "path": "/metrics", "interval": "60s"}],
+        }, kps)  # fmt: skip
+
+    def _read_secret(self, secret: str) -> Statement:
+        return {
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            "Resource": pulumi.Output.concat(
+                f"arn:aws:secretsmanager:{self._args.region}:",
+                self._args.account_id,
+                f":secret:{secret}-??????",
+            ),
+        }
+
+    def _alerts(self, kps: pulumi.Resource) -> None:
+        """What an operator must hear about before, during and after a failover."""
+        region = self._args.region
+        rules = [
+            ("RegionApiUnhealthy",
+             "min(aws_applicationelb_healthy_host_count_minimum) < 1", "2m", "critical",
+             f"The API in {region} has no healthy target: Cloudflare fails over"),
+            ("RegionSimUnhealthy",
+             "min(aws_networkelb_healthy_host_count_minimum) < 1", "2m", "critical",
+             f"SIM in {region} has no healthy target: Global Accelerator fails over"),
+            ("KafkaUnderReplicatedPartitions",
+             "sum(kafka_topic_partition_under_replicated_partition) > 0", "10m", "warning",
+             "Kafka partitions are under-replicated"),
+            ("MirrorMakerLagging",
+             "max(kafka_connect_mirror_source_connector_replication_latency_ms_max) > 60000",
+             "10m", "critical",
+             "MirrorMaker2 is more than a minute behind the active region"),
+            ("ThanosCompactionHalted", "max(thanos_compact_halted) == 1", "5m", "critical",
+             "Thanos compaction halted: the bucket grows and queries slow down"),
+            ("SpotInterruptions",
+             'sum(increase(karpenter_interruption_received_messages_total'
+             '{message_type="spot_interrupted"}[15m])) > 0', "0m", "warning",
+             "Spot capacity was reclaimed (2-minute warning); Karpenter is replacing nodes"),
+        ]  # fmt: skip
+        self._custom("PrometheusRule", "failover", {"groups": [{
+            "name": "atnt-failover",
+            "rules": [{"alert": alert, "expr": expr, "for": duration,
+                       "labels": {"severity": severity, "region": region},
+                       "annotations": {"summary": summary}}
+                      for alert, expr, duration, severity, summary in rules],
+        }]}, kps)  # fmt: skip
