@@ -678,20 +678,22 @@ def _check_roles_and_edge(
             edge.reads_stack,
             f"names no stack file; stacks: {', '.join(s.stack for s in stacks)}",
         )
-    if set(edge.traffic_dials) != set(by_region):
+    # The shared edge fronts a pair: the owner's region and the region of the stack it reads.
+    edge_regions = sorted({owner.region, read.region})
+    if set(edge.traffic_dials) != set(edge_regions):
         raise _fail(
             owner.stack_file,
             f"{PROJECT}:edge.trafficDials",
             edge.traffic_dials,
-            f"needs one dial (0-100) per region: {', '.join(sorted(by_region))}",
+            f"needs one dial (0-100) per edge region: {', '.join(edge_regions)}",
         )
     active_region = edge.active_region
-    if active_region not in by_region:
+    if active_region not in edge_regions:
         raise _fail(
             owner.stack_file,
             f"{PROJECT}:edge.activeRegion",
             active_region,
-            f"must be one of {', '.join(sorted(by_region))}",
+            f"must be one of {', '.join(edge_regions)}",
         )
     if edge.traffic_dials[active_region] == 0:
         raise _fail(

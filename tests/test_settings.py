@@ -203,7 +203,8 @@ def test_promotion_is_a_role_change_only() -> None:
         (WEST, {"atnt-platform:edge": west_edge(trafficDials={"us-east-1": 150, "us-west-2": 20})},
          r"atnt-platform:edge\.trafficDials .* us-east-1: 150 is not a traffic dial \(0 to 100"),
         (WEST, {"atnt-platform:edge": west_edge(trafficDials={"us-east-1": 100})},
-         r"atnt-platform:edge\.trafficDials .* one dial \(0-100\) per region"),
+         r"atnt-platform:edge\.trafficDials .* one dial \(0-100\) per edge region: "
+         r"us-east-1, us-west-2"),
         (WEST, {"atnt-platform:edge": west_edge(apiHost="api.atnt.example.org")},
          r"atnt-platform:edge\.apiHost = 'api\.atnt\.example\.org' .* outside the Cloudflare "
          r"zone unibeam\.com"),
