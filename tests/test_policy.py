@@ -1,0 +1,953 @@
+"""The policy pack (policy/): the real plans pass it, each policy catches a broken fixture with a
+precise message, and the CrossGuard pack runs the very same rules as the offline check."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from types import ModuleType
+from typing import Any
+from unittest import mock
+
+import pulumi_policy
+import pytest
+from google.protobuf import struct_pb2
+from pulumi.runtime import proto
+from pulumi_policy.policy import _PolicyAnalyzerServicer
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+from policy import rules
+from policy.offline import Violation, evaluate
+from tests.conftest import FAILOVER, PROJECT_DIR, plan_all
+
+Documents = dict[str, dict[str, Any]]
+Resource = dict[str, Any]
+
+EAST, WEST = "us-east-1", "us-west-2"
+ALL_POLICIES = [
+    *(r.name for r in rules.RESOURCE_RULES),
+    *(r.name for r in rules.STACK_RULES),
+    *(r.name for r in rules.CROSS_STACK_RULES),
+]
+
+
+@pytest.fixture(scope="module")
+def documents() -> Documents:
+    """Both real stacks' plan documents, planned once for this module."""
+    return {stack: view.document for stack, view in plan_all().items()}
+
+
+def find(docs: Documents, stack: str, typ: str, name: str) -> Resource:
+    found: list[Resource] = [
+        r for r in docs[stack]["resources"] if r["type"] == typ and r["name"] == name
+    ]
+    assert len(found) == 1, f"expected one {typ} named {name} in {stack}, found {len(found)}"
+    return found[0]
+
+
+def broken(
+    documents: Documents, stack: str, typ: str, name: str, change: Callable[[Resource], Any]
+) -> Documents:
+    """A copy of the real documents with one resource changed."""
+    docs = copy.deepcopy(documents)
+    change(find(docs, stack, typ, name))
+    return docs
+
+
+def caught(docs: Documents, policy: str) -> list[tuple[str, str, str]]:
+    """What one policy reports: (enforcement, stack, message)."""
+    return [(v.enforcement, v.stack, v.message) for v in evaluate(docs) if v.policy == policy]
+
+
+def mandatory(stack: str, *messages: str) -> list[tuple[str, str, str]]:
+    return [("mandatory", stack, m) for m in messages]
+
+
+# ---------------------------------------------------------------------------------------------
+# The real plans
+# ---------------------------------------------------------------------------------------------
+
+
+def test_real_plans_have_no_mandatory_violation(documents: Documents) -> None:
+    found = [v for v in evaluate(documents) if v.enforcement == "mandatory"]
+    assert found == [], "\n".join(map(str, found))
+
+
+def test_real_plans_report_only_the_log_bucket_exception(documents: Documents) -> None:
+    reason = "accepted because ELB access-log delivery requires SSE-S3"
+    assert [(v.policy, v.enforcement, v.stack, v.message) for v in evaluate(documents)] == [
+        (
+            "s3-log-bucket-sse-s3",
+            "advisory",
+            EAST,
+            f"S3 bucket atnt-unibeam-lb-logs-us-east-1 uses SSE-S3 (AES256), not SSE-KMS: {reason}",
+        ),
+        (
+            "s3-log-bucket-sse-s3",
+            "advisory",
+            WEST,
+            "S3 bucket atnt-unibeam-ga-flow-logs uses SSE-S3 (AES256), not SSE-KMS: accepted "
+            "because Global Accelerator flow-log delivery requires SSE-S3",
+        ),
+        (
+            "s3-log-bucket-sse-s3",
+            "advisory",
+            WEST,
+            f"S3 bucket atnt-unibeam-lb-logs-us-west-2 uses SSE-S3 (AES256), not SSE-KMS: {reason}",
+        ),
+    ]
+
+
+def test_every_rule_looks_at_resources_of_the_real_plans(documents: Documents) -> None:
+    """Guards against rules passing because their resource types are misspelt."""
+    present = {r["type"] for doc in documents.values() for r in doc["resources"]}
+    for rule in rules.RESOURCE_RULES:
+        assert rule.types & present, rule.name
+
+
+def test_policy_names_are_unique_and_kebab_case() -> None:
+    assert len(ALL_POLICIES) == len(set(ALL_POLICIES))
+    assert all(n == n.lower() and " " not in n for n in ALL_POLICIES)
+
+
+# ---------------------------------------------------------------------------------------------
+# One broken fixture per policy
+# ---------------------------------------------------------------------------------------------
+
+EKS = "eks:index:Cluster"
+
+
+def test_eks_cluster_missing_a_log_type(documents: Documents) -> None:
+    def drop_scheduler(r: Resource) -> None:
+        r["inputs"]["enabledClusterLogTypes"].remove("scheduler")
+
+    docs = broken(documents, EAST, EKS, "cluster-eks", drop_scheduler)
+    assert caught(docs, "eks-control-plane-logging") == mandatory(
+        EAST,
+        "EKS cluster atnt-us-east-1: control-plane log types not enabled: scheduler "
+        "(enabledClusterLogTypes must list all five)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("cidrs", "message"),
+    [
+        (
+            ["203.0.113.0/24", "0.0.0.0/0"],
+            "EKS cluster atnt-us-east-1: the public API endpoint admits 0.0.0.0/0 "
+            "(limit publicAccessCidrs or turn the endpoint off)",
+        ),
+        (
+            None,
+            "EKS cluster atnt-us-east-1: the public API endpoint is on without "
+            "publicAccessCidrs, so it is open to 0.0.0.0/0 (turn it off or list the allowed CIDRs)",
+        ),
+    ],
+)
+def test_eks_public_endpoint_open(documents: Documents, cidrs: Any, message: str) -> None:
+    def open_up(r: Resource) -> None:
+        r["inputs"]["publicAccessCidrs"] = cidrs
+
+    docs = broken(documents, EAST, EKS, "cluster-eks", open_up)
+    assert caught(docs, "eks-public-endpoint-restricted") == mandatory(EAST, message)
+
+
+def test_eks_public_endpoint_off_needs_no_cidrs(documents: Documents) -> None:
+    def close(r: Resource) -> None:
+        r["inputs"].update(endpointPublicAccess=False, publicAccessCidrs=["0.0.0.0/0"])
+
+    docs = broken(documents, EAST, EKS, "cluster-eks", close)
+    assert caught(docs, "eks-public-endpoint-restricted") == []
+
+
+def test_eks_secrets_without_customer_key(documents: Documents) -> None:
+    docs = broken(
+        documents,
+        EAST,
+        EKS,
+        "cluster-eks",
+        lambda r: r["inputs"].update(encryptionConfigKeyArn="alias/aws/eks"),
+    )
+    assert caught(docs, "eks-secrets-encrypted") == mandatory(
+        EAST,
+        "EKS cluster atnt-us-east-1: Kubernetes secrets are not envelope-encrypted: it uses the "
+        "AWS-managed key alias/aws/eks, not a customer key (encryptionConfigKeyArn)",
+    )
+
+
+def test_eks_rules_read_the_cluster_pulumi_eks_creates() -> None:
+    """A real preview also shows the aws:eks/cluster:Cluster inside the component."""
+    cluster = rules.Res(
+        type=rules.EKS_CLUSTER,
+        name="cluster-eks-eksCluster",
+        urn="urn:x",
+        props={
+            "name": "atnt-us-east-1",
+            "enabledClusterLogTypes": ["api", "audit"],
+            "vpcConfig": {"endpointPublicAccess": True, "publicAccessCidrs": ["::/0"]},
+            "encryptionConfig": {"resources": ["secrets"], "provider": {}},
+        },
+    )
+    assert rules.eks_control_plane_logging(cluster) == [
+        "EKS cluster atnt-us-east-1: control-plane log types not enabled: authenticator, "
+        "controllerManager, scheduler (enabledClusterLogTypes must list all five)"
+    ]
+    assert rules.eks_public_endpoint_restricted(cluster) == [
+        "EKS cluster atnt-us-east-1: the public API endpoint admits ::/0 "
+        "(limit publicAccessCidrs or turn the endpoint off)"
+    ]
+    assert rules.eks_secrets_encrypted(cluster) == [
+        "EKS cluster atnt-us-east-1: Kubernetes secrets are not envelope-encrypted: no customer "
+        "KMS key is set (encryptionConfig.provider.keyArn)"
+    ]
+
+
+def test_kms_key_without_rotation(documents: Documents) -> None:
+    docs = broken(
+        documents,
+        EAST,
+        "aws:kms/key:Key",
+        "keys-data",
+        lambda r: r["inputs"].update(enableKeyRotation=False),
+    )
+    assert caught(docs, "kms-key-rotation") == mandatory(
+        EAST, "KMS key keys-data: automatic rotation is off (enableKeyRotation must be true)"
+    )
+
+
+def test_imdsv1_allowed(documents: Documents) -> None:
+    docs = broken(
+        documents,
+        EAST,
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "nodes-kafka",
+        lambda r: r["inputs"]["metadataOptions"].update(httpTokens="optional"),
+    )
+    change = broken(
+        docs,
+        WEST,
+        rules.EC2_NODE_CLASS,
+        "karpenter-al2023-arm64",
+        lambda r: r["inputs"]["spec"]["metadataOptions"].pop("httpTokens"),
+    )
+    assert caught(change, "imdsv2-required") == [
+        (
+            "mandatory",
+            EAST,
+            "launch template atnt-us-east-1-kafka: IMDSv1 is allowed (metadataOptions.httpTokens "
+            "is 'optional'; it must be 'required')",
+        ),
+        (
+            "mandatory",
+            WEST,
+            "EC2NodeClass al2023-arm64: IMDSv1 is allowed (spec.metadataOptions.httpTokens is "
+            "not set; it must be 'required')",
+        ),
+    ]
+
+
+def test_ssh_on_nodes(documents: Documents) -> None:
+    docs = broken(
+        documents,
+        EAST,
+        "aws:eks/nodeGroup:NodeGroup",
+        "nodes-spot",
+        lambda r: r["inputs"].update(remoteAccess={"ec2SshKey": "ops"}),
+    )
+    docs = broken(
+        docs,
+        EAST,
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "nodes-monitor",
+        lambda r: r["inputs"].update(keyName="ops"),
+    )
+    assert caught(docs, "no-ssh-on-nodes") == mandatory(
+        EAST,
+        "launch template atnt-us-east-1-monitor: keyName ops puts an SSH key on the nodes",
+        "EKS node group atnt-us-east-1-spot: remoteAccess opens SSH to the nodes (use SSM)",
+    )
+
+
+def test_ecr_repository_soft(documents: Documents) -> None:
+    def soften(r: Resource) -> None:
+        r["inputs"].update(
+            imageTagMutability="MUTABLE",
+            imageScanningConfiguration={"scanOnPush": False},
+            encryptionConfigurations=[{"encryptionType": "AES256"}],
+        )
+
+    docs = broken(documents, EAST, "aws:ecr/repository:Repository", "registry-api", soften)
+    assert caught(docs, "ecr-repository-hardened") == mandatory(
+        EAST,
+        "ECR repository unibeam/api: scan on push is off (imageScanningConfiguration.scanOnPush)",
+        "ECR repository unibeam/api: image tags are mutable (imageTagMutability MUTABLE)",
+        "ECR repository unibeam/api: encrypted with AES256, not KMS",
+    )
+
+
+def test_secret_with_aws_key_and_no_recovery(documents: Documents) -> None:
+    def weaken(r: Resource) -> None:
+        del r["inputs"]["kmsKeyId"]
+        del r["inputs"]["replicas"][0]["kmsKeyId"]
+        r["inputs"]["recoveryWindowInDays"] = 0
+
+    docs = broken(documents, EAST, "aws:secretsmanager/secret:Secret", "secrets-redis", weaken)
+    label = "Secrets Manager secret atnt/us-east-1/redis"
+    assert caught(docs, "secrets-manager-protected") == mandatory(
+        EAST,
+        f"{label}: no customer KMS key is set (kmsKeyId; the default is aws/secretsmanager)",
+        f"{label}: the replica in us-west-2: no customer KMS key is set",
+        f"{label}: recovery window is 0 days (at least 7; 0 deletes without recovery)",
+    )
+
+
+def test_load_balancer_unprotected_and_unlogged(documents: Documents) -> None:
+    lb = "aws:lb/loadBalancer:LoadBalancer"
+    docs = broken(
+        documents,
+        EAST,
+        lb,
+        "edge-alb",
+        lambda r: r["inputs"].update(enableDeletionProtection=False),
+    )
+    docs = broken(
+        docs, EAST, lb, "edge-nlb", lambda r: r["inputs"]["accessLogs"].update(enabled=False)
+    )
+    assert caught(docs, "lb-deletion-protection") == mandatory(
+        EAST, "load balancer atnt-us-east-1-api: deletion protection is off"
+    )
+    assert caught(docs, "lb-access-logs") == mandatory(
+        EAST,
+        "load balancer atnt-us-east-1-sim: access logs are off (accessLogs.enabled and a bucket)",
+    )
+
+
+def test_alb_http_listener_forwarding(documents: Documents) -> None:
+    def forward(r: Resource) -> None:
+        r["inputs"]["defaultActions"] = [{"type": "forward", "targetGroupArn": "arn:tg"}]
+
+    docs = broken(documents, EAST, "aws:lb/listener:Listener", "edge-http", forward)
+    assert caught(docs, "alb-https-only") == mandatory(
+        EAST,
+        "listener edge-http (HTTP :80): default action 0 is 'forward', serving plain HTTP "
+        "(an HTTP listener may only redirect to HTTPS)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        (
+            "ELBSecurityPolicy-TLS-1-0-2015-04",
+            "listener edge-https (HTTPS :443): sslPolicy ELBSecurityPolicy-TLS-1-0-2015-04 "
+            "accepts TLS versions below 1.2",
+        ),
+        (
+            "ELBSecurityPolicy-TLS13-1-1-2021-06",
+            "listener edge-https (HTTPS :443): sslPolicy ELBSecurityPolicy-TLS13-1-1-2021-06 "
+            "accepts TLS versions below 1.2",
+        ),
+        (
+            None,
+            "listener edge-https (HTTPS :443): no sslPolicy, so AWS applies "
+            "ELBSecurityPolicy-2016-08, which accepts TLS 1.0 and 1.1",
+        ),
+    ],
+)
+def test_alb_tls_policy_below_1_2(documents: Documents, policy: str | None, message: str) -> None:
+    docs = broken(
+        documents,
+        EAST,
+        "aws:lb/listener:Listener",
+        "edge-https",
+        lambda r: r["inputs"].update(sslPolicy=policy),
+    )
+    assert caught(docs, "alb-https-only") == mandatory(EAST, message)
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "ELBSecurityPolicy-TLS13-1-3-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
+        "ELBSecurityPolicy-FS-1-2-Res-2020-10",
+    ],
+)
+def test_alb_tls_1_2_policies_pass(policy: str) -> None:
+    listener = rules.Res(
+        "aws:lb/listener:Listener", "l", {"protocol": "HTTPS", "sslPolicy": policy}, "urn:l"
+    )
+    assert rules.alb_https_only(listener) == []
+
+
+def test_network_firewall_without_delete_protection(documents: Documents) -> None:
+    docs = broken(
+        documents,
+        EAST,
+        "aws:networkfirewall/firewall:Firewall",
+        "network-egress-firewall",
+        lambda r: r["inputs"].update(deleteProtection=False),
+    )
+    assert caught(docs, "network-firewall-delete-protection") == mandatory(
+        EAST, "Network Firewall atnt-us-east-1-egress: delete protection is off (deleteProtection)"
+    )
+
+
+def test_tgw_auto_accept(documents: Documents) -> None:
+    docs = broken(
+        documents,
+        WEST,
+        "aws:ec2transitgateway/transitGateway:TransitGateway",
+        "transit-tgw",
+        lambda r: r["inputs"].update(autoAcceptSharedAttachments="enable"),
+    )
+    assert caught(docs, "tgw-no-auto-accept") == mandatory(
+        WEST,
+        "Transit Gateway transit-tgw: autoAcceptSharedAttachments is 'enable'; attachments from "
+        "other accounts would join without review (must be 'disable')",
+    )
+
+
+def test_global_accelerator_without_flow_logs(documents: Documents) -> None:
+    docs = broken(
+        documents,
+        WEST,
+        "aws:globalaccelerator/accelerator:Accelerator",
+        "global-edge-accelerator",
+        lambda r: r["inputs"]["attributes"].update(flowLogsEnabled=False),
+    )
+    assert caught(docs, "global-accelerator-flow-logs") == mandatory(
+        WEST,
+        "Global Accelerator atnt-sim: flow logs are off (attributes.flowLogsEnabled with "
+        "flowLogsS3Bucket)",
+    )
+
+
+def test_star_on_star_statement(documents: Documents) -> None:
+    def grant_everything(r: Resource) -> None:
+        document = json.loads(r["inputs"]["policy"])
+        document["Statement"].append({"Effect": "Allow", "Action": "*", "Resource": "*"})
+        r["inputs"]["policy"] = json.dumps(document)
+
+    role_policy = "aws:iam/rolePolicy:RolePolicy"
+    docs = broken(documents, EAST, role_policy, "unibeam-sms-inline", grant_everything)
+    added = (
+        len(
+            json.loads(find(docs, EAST, role_policy, "unibeam-sms-inline")["inputs"]["policy"])[
+                "Statement"
+            ]
+        )
+        - 1
+    )
+    assert caught(docs, "iam-no-wildcard-admin") == mandatory(
+        EAST,
+        f"IAM unibeam-sms-inline: policy statement #{added} allows Action '*' on Resource '*'",
+    )
+
+
+def test_star_actions_on_scoped_resources_pass() -> None:
+    scoped = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": ["arn:aws:s3:::b"]}]}
+    deny = {"Statement": [{"Effect": "Deny", "Action": ["*"], "Resource": "*"}]}
+    for document in (scoped, deny):
+        res = rules.Res("aws:iam/rolePolicy:RolePolicy", "p", {"policy": json.dumps(document)}, "u")
+        assert rules.iam_no_wildcard_admin(res) == []
+
+
+def test_unprotected_bucket(documents: Documents) -> None:
+    def unprotect(r: Resource) -> None:
+        r.update(protect=False, retainOnDelete=False)
+
+    docs = broken(documents, EAST, "aws:s3/bucket:Bucket", "backup", unprotect)
+    assert caught(docs, "stateful-resources-protected") == mandatory(
+        EAST,
+        "S3 bucket atnt-unibeam-backup-us-east-1 is neither protected nor retainOnDelete: a "
+        "replacement or destroy deletes it",
+    )
+    retained = broken(
+        docs, EAST, "aws:s3/bucket:Bucket", "backup", lambda r: r.update(retainOnDelete=True)
+    )
+    assert caught(retained, "stateful-resources-protected") == []
+
+
+def test_protection_in_a_preview_needs_protect() -> None:
+    """CrossGuard does not show retainOnDelete, so a preview can count only protect."""
+    key = rules.Res(
+        "aws:kms/key:Key", "keys-eks", {}, "urn:k", protect=False, retain_on_delete=None
+    )
+    assert rules.stateful_resources_protected(key) == [
+        "KMS key keys-eks is not protected (protect is false; this preview cannot see "
+        "retainOnDelete, so protect is required here)"
+    ]
+    protected = rules.Res("aws:kms/key:Key", "k", {}, "urn:k", protect=True, retain_on_delete=None)
+    assert rules.stateful_resources_protected(protected) == []
+
+
+def test_storage_class_with_delete(documents: Documents) -> None:
+    docs = broken(
+        documents,
+        EAST,
+        "kubernetes:storage.k8s.io/v1:StorageClass",
+        "cluster-gp3-encrypted",
+        lambda r: r["inputs"].update(reclaimPolicy="Delete"),
+    )
+    assert caught(docs, "storageclass-retain") == mandatory(
+        EAST,
+        "StorageClass gp3-encrypted: reclaimPolicy is Delete; a deleted claim deletes its "
+        "volume (must be Retain)",
+    )
+
+
+def test_pool_without_monitor(documents: Documents) -> None:
+    docs = broken(
+        documents,
+        WEST,
+        "cloudflare:index/loadBalancerPool:LoadBalancerPool",
+        "global-edge-us-east-1",
+        lambda r: r["inputs"].pop("monitor"),
+    )
+    assert caught(docs, "cloudflare-pool-monitor") == mandatory(
+        WEST,
+        "Cloudflare pool atnt-api-us-east-1: no monitor, so its origin is never marked down and "
+        "the load balancer cannot fail over",
+    )
+
+
+def _subnet_id(docs: Documents, stack: str, name: str) -> str:
+    return str(find(docs, stack, "aws:ec2/subnet:Subnet", name)["id"])
+
+
+def test_node_group_in_a_public_subnet(documents: Documents) -> None:
+    public = _subnet_id(documents, EAST, "network-public-us-east-1a")
+    private_a = _subnet_id(documents, EAST, "network-private-us-east-1a")
+
+    def go_public(r: Resource) -> None:
+        ids = r["inputs"]["subnetIds"]
+        r["inputs"]["subnetIds"] = [public if i == private_a else i for i in ids]
+
+    docs = broken(documents, EAST, "aws:eks/nodeGroup:NodeGroup", "nodes-unibeam", go_public)
+    docs = broken(
+        docs,
+        EAST,
+        rules.EC2_NODE_CLASS,
+        "karpenter-al2023-arm64",
+        lambda r: r["inputs"]["spec"].update(subnetSelectorTerms=[{"tags": {"tier": "*"}}]),
+    )
+    label = "EKS node group atnt-us-east-1-unibeam"
+    assert caught(docs, "nodes-in-private-subnets") == mandatory(
+        EAST,
+        "EC2NodeClass al2023-arm64: subnetSelectorTerms[0] selects subnets not tagged "
+        "tier=private: atnt-us-east-1-firewall-us-east-1a, atnt-us-east-1-firewall-us-east-1b, "
+        "atnt-us-east-1-firewall-us-east-1c, atnt-us-east-1-public-us-east-1a, "
+        "atnt-us-east-1-public-us-east-1b, atnt-us-east-1-public-us-east-1c",
+        f"{label}: subnets not tagged tier=private: atnt-us-east-1-public-us-east-1a",
+        f"{label}: misses private subnets atnt-us-east-1-private-us-east-1a",
+    )
+
+
+def test_bucket_without_versioning(documents: Documents) -> None:
+    docs = broken(
+        documents,
+        EAST,
+        "aws:s3/bucketVersioning:BucketVersioning",
+        "edge-logs",
+        lambda r: r["inputs"]["versioningConfiguration"].update(status="Suspended"),
+    )
+    assert caught(docs, "s3-versioning") == mandatory(
+        EAST, "S3 bucket atnt-unibeam-lb-logs-us-east-1: versioning is off (status is Suspended)"
+    )
+
+
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+
+
+def test_data_bucket_on_sse_s3_or_aws_key(documents: Documents) -> None:
+    def sse_s3(r: Resource) -> None:
+        r["inputs"]["rules"] = [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]
+
+    def aws_key(r: Resource) -> None:
+        r["inputs"]["rules"][0]["applyServerSideEncryptionByDefault"].pop("kmsMasterKeyId")
+
+    docs = broken(documents, EAST, SSE, "backup", sse_s3)
+    docs = broken(docs, EAST, SSE, "backup-replica", aws_key)
+    assert caught(docs, "s3-sse-kms") == mandatory(
+        EAST,
+        "S3 bucket atnt-unibeam-backup-us-east-1: default encryption is AES256, not SSE-KMS",
+        "S3 bucket atnt-unibeam-backup-us-east-1-replica: SSE-KMS, but no customer KMS key is set",
+    )
+    # SSE-S3 is an exception for log buckets only: the data bucket is not reported as one.
+    assert [m for _, s, m in caught(docs, "s3-log-bucket-sse-s3") if s == EAST] == [
+        "S3 bucket atnt-unibeam-lb-logs-us-east-1 uses SSE-S3 (AES256), not SSE-KMS: accepted "
+        "because ELB access-log delivery requires SSE-S3"
+    ]
+
+
+def test_public_bucket(documents: Documents) -> None:
+    docs = broken(
+        documents,
+        EAST,
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "backup",
+        lambda r: r["inputs"].update(blockPublicPolicy=False, restrictPublicBuckets=False),
+    )
+    assert caught(docs, "s3-public-access-blocked") == mandatory(
+        EAST,
+        "S3 bucket atnt-unibeam-backup-us-east-1: public access block leaves blockPublicPolicy, "
+        "restrictPublicBuckets off (all four must be true)",
+    )
+
+
+def test_bucket_without_public_access_block(documents: Documents) -> None:
+    docs = copy.deepcopy(documents)
+    block = find(docs, WEST, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "backup")
+    docs[WEST]["resources"].remove(block)
+    assert caught(docs, "s3-public-access-blocked") == mandatory(
+        WEST, "S3 bucket atnt-unibeam-backup-us-west-2: no public access block"
+    )
+
+
+def test_data_bucket_without_replica(documents: Documents) -> None:
+    docs = copy.deepcopy(documents)
+    replication = find(
+        docs, EAST, "aws:s3/bucketReplicationConfig:BucketReplicationConfig", "backup-replication"
+    )
+    docs[EAST]["resources"].remove(replication)
+    assert caught(docs, "s3-cross-region-replica") == mandatory(
+        EAST,
+        "S3 bucket atnt-unibeam-backup-us-east-1: no enabled replication rule (a data bucket "
+        "needs a replica in the peer region)",
+        # Without the rule the replica bucket is an unreplicated data bucket of its own.
+        "S3 bucket atnt-unibeam-backup-us-east-1-replica: no enabled replication rule (a data "
+        "bucket needs a replica in the peer region)",
+    )
+
+
+def test_replica_in_the_same_region(documents: Documents) -> None:
+    home = find(documents, EAST, "aws:s3/bucket:Bucket", "backup")["provider"]
+    docs = broken(
+        documents, EAST, "aws:s3/bucket:Bucket", "backup-replica", lambda r: r.update(provider=home)
+    )
+    assert caught(docs, "s3-cross-region-replica") == mandatory(
+        EAST,
+        "S3 bucket atnt-unibeam-backup-us-east-1: no replica in another region: "
+        "atnt-unibeam-backup-us-east-1-replica is in the same region (us-east-1)",
+    )
+
+
+def test_vpc_without_flow_log(documents: Documents) -> None:
+    docs = copy.deepcopy(documents)
+    docs[EAST]["resources"].remove(find(docs, EAST, "aws:ec2/flowLog:FlowLog", "network-flow-logs"))
+    vpc = find(docs, EAST, "aws:ec2/vpc:Vpc", "network-vpc")["id"]
+    assert caught(docs, "vpc-flow-logs") == mandatory(
+        EAST, f"VPC atnt-us-east-1-vpc ({vpc}) has no flow log"
+    )
+
+
+def test_shared_pod_identity_role(documents: Documents) -> None:
+    pia = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+    api_role = find(documents, WEST, pia, "unibeam-api")["inputs"]["roleArn"]
+    docs = broken(
+        documents, WEST, pia, "unibeam-sms", lambda r: r["inputs"].update(roleArn=api_role)
+    )
+    assert caught(docs, "pod-identity-role-per-association") == mandatory(
+        WEST,
+        f"IAM role {api_role} is shared by 2 Pod Identity associations (unibeam-api/api, "
+        "unibeam-sms/sms): each needs its own role",
+    )
+
+
+def test_add_on_sharing_a_pod_identity_role(documents: Documents) -> None:
+    pia = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+    lbc_role = find(documents, EAST, pia, "services-lbc")["inputs"]["roleArn"]
+
+    def share(r: Resource) -> None:
+        r["inputs"]["podIdentityAssociations"][0]["roleArn"] = lbc_role
+
+    docs = broken(documents, EAST, "aws:eks/addon:Addon", "cluster-vpc-cni", share)
+    assert caught(docs, "pod-identity-role-per-association") == mandatory(
+        EAST,
+        f"IAM role {lbc_role} is shared by 2 Pod Identity associations "
+        "(kube-system/aws-load-balancer-controller, add-on vpc-cni aws-node): each needs its "
+        "own role",
+    )
+
+
+def _roles(documents: Documents, east: str, west: str, active_region: str) -> Documents:
+    docs = copy.deepcopy(documents)
+    docs[EAST]["outputs"]["role"] = east
+    docs[WEST]["outputs"].update(role=west, activeRegion=active_region)
+    return docs
+
+
+def test_both_regions_active(documents: Documents) -> None:
+    docs = _roles(documents, "active", "active", EAST)
+    assert caught(docs, "one-active-region") == mandatory(
+        WEST, "2 stacks are active (us-east-1, us-west-2): exactly one may be"
+    )
+    assert caught(docs, "failover-in-progress") == []
+
+
+def test_no_region_active(documents: Documents) -> None:
+    docs = _roles(documents, "warm", "warm", EAST)
+    assert caught(docs, "one-active-region") == mandatory(
+        WEST, "no stack is active (us-east-1, us-west-2 are all warm)"
+    )
+
+
+def test_edge_pointing_at_the_warm_region(documents: Documents) -> None:
+    docs = _roles(documents, "active", "warm", WEST)
+    assert caught(docs, "one-active-region") == mandatory(
+        WEST,
+        "edge owner us-west-2 sends traffic to us-west-2, but the active stack is us-east-1 "
+        "(us-east-1)",
+    )
+
+
+def test_failover_in_progress_is_advisory(documents: Documents) -> None:
+    docs = _roles(documents, "active", "active", WEST)
+    assert caught(docs, "one-active-region") == []
+    assert caught(docs, "failover-in-progress") == [
+        (
+            "advisory",
+            WEST,
+            "failover in progress: edge owner us-west-2 sends traffic to its own region "
+            "us-west-2 while us-east-1 still reports role active; mark it warm once it is back",
+        )
+    ]
+
+
+def test_the_runbook_failover_plan_has_no_mandatory_violation() -> None:
+    """The real failover (the west stack file only) is advisory, never blocking."""
+    docs = {stack: view.document for stack, view in plan_all(FAILOVER).items()}
+    found = evaluate(docs)
+    assert [v for v in found if v.enforcement == "mandatory"] == []
+    assert [v.policy for v in found if v.policy == "failover-in-progress"] == [
+        "failover-in-progress"
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Unknown values (a preview of resources still to be created)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_unknown_values_are_not_judged_but_references_count_as_set() -> None:
+    secret = rules.Res(
+        "aws:secretsmanager/secret:Secret",
+        "s",
+        {"name": "atnt/x", "kmsKeyId": rules.UNKNOWN, "recoveryWindowInDays": 0},
+        "urn:s",
+    )
+    assert rules.secrets_manager_protected(secret) == [
+        "Secrets Manager secret atnt/x: recovery window is 0 days (at least 7; 0 deletes "
+        "without recovery)"
+    ]
+    listener = rules.Res(
+        "aws:lb/listener:Listener", "l", {"protocol": "HTTPS", "sslPolicy": rules.UNKNOWN}, "u"
+    )
+    with pytest.raises(rules.UnknownValue) as unknown:
+        rules.alb_https_only(listener)
+    assert unknown.value.path == ["sslPolicy"]
+
+
+# ---------------------------------------------------------------------------------------------
+# CrossGuard: the pack wraps the same rules
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pack() -> Iterator[tuple[ModuleType, mock.MagicMock]]:
+    """policy/__main__.py imported with PolicyPack patched: no gRPC server, no engine."""
+    sys.modules.pop("policy.__main__", None)
+    with mock.patch("pulumi_policy.PolicyPack") as constructor:
+        module = importlib.import_module("policy.__main__")
+    yield module, constructor
+    # Importing it again unpatched would start serving; make sure nobody finds it cached.
+    sys.modules.pop("policy.__main__", None)
+
+
+def test_main_builds_the_pack_from_the_catalogue(pack: tuple[ModuleType, mock.MagicMock]) -> None:
+    _, constructor = pack
+    constructor.assert_called_once()
+    kwargs = constructor.call_args.kwargs
+    assert kwargs["name"] == "atnt-platform"
+    built = kwargs["policies"]
+    assert [p.name for p in built] == ALL_POLICIES
+    levels = {p.name: p.enforcement_level for p in built}
+    assert levels["failover-in-progress"] is pulumi_policy.EnforcementLevel.ADVISORY
+    assert levels["s3-log-bucket-sse-s3"] is pulumi_policy.EnforcementLevel.ADVISORY
+    advisory = {"failover-in-progress", "s3-log-bucket-sse-s3"}
+    assert all(
+        level is pulumi_policy.EnforcementLevel.MANDATORY
+        for name, level in levels.items()
+        if name not in advisory
+    )
+    kinds = {p.name: type(p).__name__ for p in built}
+    assert kinds["s3-public-access-blocked"] == "StackValidationPolicy"
+    assert kinds["kms-key-rotation"] == "ResourceValidationPolicy"
+
+
+def test_the_pack_runs_from_its_folder_as_the_cli_does() -> None:
+    """`pulumi preview --policy-pack policy` runs `python policy/`: no `policy` package."""
+    code = (
+        "import runpy, sys, unittest.mock as m, pulumi_policy\n"
+        "pulumi_policy.PolicyPack = m.MagicMock()\n"
+        f"runpy.run_path({str(PROJECT_DIR / 'policy')!r}, run_name='__main__')\n"
+        "print(len(pulumi_policy.PolicyPack.call_args.kwargs['policies']))\n"
+        "print('policy' in sys.modules)\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", code], cwd="/", capture_output=True, text=True, check=True
+    )
+    assert ran.stdout.split() == [str(len(ALL_POLICIES)), "False"]
+
+
+LEVEL_OF: dict[int, rules.Enforcement] = {proto.MANDATORY: "mandatory", proto.ADVISORY: "advisory"}
+
+
+def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    struct.update(value)
+    return struct
+
+
+def _analyzer_resource(
+    r: Resource, by_urn: Mapping[str, Resource], props: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What the engine sends for a resource: props, protect, and its provider."""
+    fields: dict[str, Any] = {
+        "type": r["type"],
+        "properties": _struct(props),
+        "urn": r["urn"],
+        "name": r["name"],
+        "options": proto.AnalyzerResourceOptions(protect=bool(r["protect"])),
+    }
+    provider = by_urn.get(r.get("provider") or "")
+    if provider is not None:
+        fields["provider"] = proto.AnalyzerProviderResource(
+            type=provider["type"],
+            properties=_struct(provider["inputs"]),
+            urn=provider["urn"],
+            name=provider["name"],
+        )
+    return fields
+
+
+def crossguard(servicer: _PolicyAnalyzerServicer, docs: Documents, stack: str) -> set[Violation]:
+    """Feed one stack of plan documents to CrossGuard's analyzer as the engine would: every
+    resource's inputs to Analyze, then the stack's state (inputs plus id, the root stack's
+    outputs, a StackReference's outputs) to AnalyzeStack."""
+    document = docs[stack]
+    resources = document["resources"]
+    by_urn = {r["urn"]: r for r in resources}
+    found: set[Violation] = set()
+    for r in resources:
+        request = proto.AnalyzeRequest(**_analyzer_resource(r, by_urn, r["inputs"]))
+        for d in servicer.Analyze(request, None).diagnostics:
+            message = d.message.split("\n", 1)[1]
+            found.add(
+                Violation(d.policyName, LEVEL_OF[d.enforcementLevel], stack, r["urn"], message)
+            )
+    project = document["project"]
+    root = {
+        "type": rules.ROOT_STACK,
+        "urn": f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}",
+        "name": f"{project}-{stack}",
+        "protect": False,
+    }
+    state = [proto.AnalyzerResource(**_analyzer_resource(root, by_urn, document["outputs"]))]
+    for r in resources:
+        props = {**r["inputs"], "id": r["id"]} if r["custom"] and r["id"] else r["inputs"]
+        if r["type"] == rules.STACK_REFERENCE:
+            read = r["inputs"]["name"].rsplit("/", 1)[-1]
+            props = {**props, "outputs": docs[read]["outputs"]}
+        state.append(proto.AnalyzerResource(**_analyzer_resource(r, by_urn, props)))
+    response = servicer.AnalyzeStack(proto.AnalyzeStackRequest(resources=state), None)
+    for d in response.diagnostics:
+        message = d.message.split("\n", 1)[1]
+        found.add(Violation(d.policyName, LEVEL_OF[d.enforcementLevel], stack, d.urn, message))
+    return found
+
+
+@pytest.fixture(scope="module")
+def servicer(pack: tuple[ModuleType, mock.MagicMock]) -> _PolicyAnalyzerServicer:
+    """CrossGuard's own analyzer (what the gRPC server serves) over the pack's policies."""
+    policies = pack[1].call_args.kwargs["policies"]
+    return _PolicyAnalyzerServicer(
+        "atnt-platform", "0.0.1", policies, pulumi_policy.EnforcementLevel.MANDATORY
+    )
+
+
+def everything_broken(documents: Documents) -> Documents:
+    """Many fixtures at once, in both stacks, for the CrossGuard/offline comparison."""
+    docs = _roles(documents, "active", "active", EAST)
+    for stack in (EAST, WEST):
+        for typ, name, change in [
+            (EKS, "cluster-eks", lambda r: r["inputs"].update(enabledClusterLogTypes=["api"])),
+            ("aws:kms/key:Key", "keys-logs", lambda r: r["inputs"].pop("enableKeyRotation")),
+            ("aws:lb/listener:Listener", "edge-https", lambda r: r["inputs"].pop("sslPolicy")),
+            ("aws:s3/bucket:Bucket", "backup", lambda r: r.update(protect=False)),
+            (
+                "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+                "edge-logs",
+                lambda r: r["inputs"].update(ignorePublicAcls=False),
+            ),
+            (
+                "aws:secretsmanager/secret:Secret",
+                "secrets-smpp",
+                lambda r: r["inputs"].update(recoveryWindowInDays=3),
+            ),
+        ]:
+            change(find(docs, stack, typ, name))
+    return docs
+
+
+def test_crossguard_reports_what_the_offline_check_reports(
+    documents: Documents, servicer: _PolicyAnalyzerServicer
+) -> None:
+    """The same rule functions behind both: identical verdicts on the real plans and on
+    broken ones."""
+    offline, preview_only = compare(servicer, documents)
+    assert (len(offline), preview_only) == (3, set())
+    offline, preview_only = compare(servicer, everything_broken(documents))
+    # 3 advisories, 5 broken rules per stack, both regions active.
+    assert len(offline) == 3 + 2 * 5 + 1
+    # The preview also flags bucket `backup`: unprotected but retainOnDelete, which the
+    # offline check counts and a preview cannot see.
+    assert preview_only == {
+        f"S3 bucket atnt-unibeam-backup-{s} is not protected (protect is false; this preview "
+        "cannot see retainOnDelete, so protect is required here)"
+        for s in (EAST, WEST)
+    }
+
+
+def compare(servicer: _PolicyAnalyzerServicer, docs: Documents) -> tuple[set[Violation], set[str]]:
+    """Asserts CrossGuard and the offline check agree on ``docs`` except for what only a
+    preview reports about protection; returns the offline violations and those messages."""
+    offline = set(evaluate(docs))
+    online = crossguard(servicer, docs, EAST) | crossguard(servicer, docs, WEST)
+    preview_only = {v for v in online - offline if v.policy == "stateful-resources-protected"}
+    assert online - preview_only == offline
+    return offline, {v.message for v in preview_only}
+
+
+def test_crossguard_reports_unknown_values_as_not_runnable(
+    servicer: _PolicyAnalyzerServicer,
+) -> None:
+    request = proto.AnalyzeRequest(
+        type="aws:lb/listener:Listener",
+        properties=_struct({"protocol": "HTTPS", "port": 443, "sslPolicy": UNKNOWN_STRING_VALUE}),
+        urn="urn:pulumi:s::p::aws:lb/listener:Listener::l",
+        name="l",
+        options=proto.AnalyzerResourceOptions(protect=False),
+    )
+    [diagnostic] = servicer.Analyze(request, None).diagnostics
+    assert diagnostic.policyName == "alb-https-only"
+    assert diagnostic.enforcementLevel == proto.ADVISORY
+    assert "can't run policy 'alb-https-only'" in diagnostic.message
+    assert "string value at .sslPolicy can't be known during preview" in diagnostic.message
