@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 STACK  ?= us-east-1
 
-.PHONY: venv plan test lint check preview up clean
+.PHONY: venv plan verify benchmark test lint check preview up clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -18,24 +18,37 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)  ## only set up .venv (Pulumi uses it for real previews)
 
-plan: $(STAMP)  ## offline plan of every stack, no cloud and no credentials
-	@$(BIN)/python -m offline --out build/plan
+plan: $(STAMP)  ## offline plan of every stack and its checks, no cloud and no credentials
+	@$(BIN)/python -m offline --out build/plan --docs docs
+
+verify: $(STAMP)  ## the checks alone, on the plan files make plan wrote
+	@$(BIN)/python -m offline.verify --plans build/plan
+
+benchmark: $(STAMP)  ## make plan's time against importing the SDKs (ratio)
+	@$(BIN)/python -m offline.benchmark
 
 test: $(STAMP)  ## the test suite (Pulumi mocks, no cloud)
 	@$(BIN)/python -m pytest -q
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff; mypy (strict on components, config, policy: see pyproject.toml)
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/mypy
 
 check: lint test plan  ## what CI runs
 
-preview:  ## real preview of one stack (needs the Pulumi CLI and AWS credentials)
-	pulumi preview --stack $(STACK) --diff
+POLICY_STAMP := policy/venv/.installed-$(shell cksum < policy/requirements.txt | cut -d' ' -f1)
 
-up:  ## real deployment of one stack
-	pulumi up --stack $(STACK)
+$(POLICY_STAMP): policy/requirements.txt
+	@test -x policy/venv/bin/python || $(PYTHON) -m venv policy/venv
+	@policy/venv/bin/python -m pip install --quiet --disable-pip-version-check -r policy/requirements.txt
+	@rm -f policy/venv/.installed-* && touch $@
+
+preview: $(STAMP) $(POLICY_STAMP)  ## real preview of one stack with the policy pack (Pulumi CLI, AWS credentials)
+	pulumi preview --stack $(STACK) --diff --policy-pack policy
+
+up: $(STAMP) $(POLICY_STAMP)  ## real deployment of one stack; mandatory policies block it
+	pulumi up --stack $(STACK) --policy-pack policy
 
 clean:
-	rm -rf build .pytest_cache .ruff_cache
+	rm -rf build .pytest_cache .ruff_cache .mypy_cache

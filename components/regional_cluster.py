@@ -177,7 +177,7 @@ class RegionalCluster(pulumi.ComponentResource):
             parameters={
                 "type": "gp3",
                 "encrypted": "true",
-                "kmsKeyId": args.ebs_key_arn,  # type: ignore[dict-item]
+                "kmsKeyId": args.ebs_key_arn,
                 "csi.storage.k8s.io/fstype": "ext4",
             },
             # Deleting a claim must never delete the data: volumes are released, not destroyed.

@@ -221,7 +221,7 @@ class UnibeamWorkloads(pulumi.ComponentResource):
             return {"ip_block": {"cidr": cidr}}
 
         def tcp(port: int, end: int | None = None) -> net.NetworkPolicyPortArgsDict:
-            return {"protocol": "TCP", "port": port, **({"end_port": end} if end else {})}  # type: ignore[typeddict-item]
+            return {"protocol": "TCP", "port": port, **({"end_port": end} if end else {})}
 
         unibeam: net.NetworkPolicyPeerArgsDict = {
             "namespace_selector": {"match_labels": {TIER_LABEL: TIER}}

@@ -1,20 +1,32 @@
-"""``python -m offline``: validate every stack file, plan each stack, write and summarize.
+"""``python -m offline``: validate every stack file, plan each stack, verify, summarize.
 
-Exit status: 0 planned; 2 invalid configuration (one line on stderr); 1 the program failed.
+Exit status: 0 planned and verified; 2 invalid configuration (one line on stderr); 1 the
+program failed or a mandatory check found something.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
-import traceback
 from pathlib import Path
 
+from config.prices import PriceError
 from config.settings import SettingsError
 from config.stack_files import read_all
-from offline.plan import plan_stack
+from offline.chart_values import charts_dir
+from offline.diagram import write as write_diagram
+from offline.parallel import PlanFailed, plan_all
 from offline.summary import dumps, summarize
+from offline.verify import (
+    Checks,
+    StackFindings,
+    add_policy,
+    check_schema,
+    set_lines,
+    summary_lines,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,34 +34,64 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--project", type=Path, default=Path.cwd(), help="project directory")
     parser.add_argument("--out", type=Path, default=Path("build/plan"), help="plan JSON folder")
     parser.add_argument("--traceback", action="store_true", help="show tracebacks of failures")
+    parser.add_argument("--no-verify", action="store_true", help="plan only, skip the checks")
+    parser.add_argument("--prices", type=Path, default=None, help="price overrides (YAML/JSON)")
+    parser.add_argument("--docs", type=Path, default=None, help="write the architecture diagram")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="stacks planned at once, one process each (default: the CPU count; 1: in process)",
+    )
     args = parser.parse_args(argv)
     project = args.project.resolve()
 
     started = time.perf_counter()
     try:
         stack_files = read_all(project)
-    except SettingsError as err:
+        checks = None if args.no_verify else Checks(charts_dir(project), args.prices)
+    except (SettingsError, PriceError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 
     args.out.mkdir(parents=True, exist_ok=True)
-    references: dict[str, dict[str, object]] = {}
+    try:
+        planned = plan_all(
+            project,
+            stack_files,
+            None if checks is None else check_schema,
+            args.jobs,
+            None if checks is None else checks.preload,
+        )
+    except PlanFailed as err:
+        if args.traceback:
+            print(err.details, file=sys.stderr)
+        print(f"error: stack {err.stack}: {err}", file=sys.stderr)
+        return 1
+    documents = {stack: p.document for stack, p in planned.items()}
+    findings = {}
+    if checks is not None:
+        findings = {
+            s: checks(p.findings or StackFindings(s), p.document) for s, p in planned.items()
+        }
+        add_policy(findings, documents)
     for stack_file in stack_files:
-        try:
-            plan = plan_stack(project, stack_file, references)
-        except (Exception, SystemExit) as err:
-            if args.traceback:
-                traceback.print_exc()
-            print(f"error: stack {stack_file.stack}: {err}", file=sys.stderr)
-            return 1
-        references[stack_file.stack] = plan.outputs
-        document = plan.document
-        path = args.out / f"{stack_file.stack}.json"
-        path.write_text(dumps(document))
-        print("\n".join(summarize(document, stack_file.settings, stack_file.set_warnings)))
-        print(f"plan        {path}\n")
-    elapsed = time.perf_counter() - started
-    print(f"planned {len(stack_files)} stacks offline in {elapsed:.1f} s")
+        stack = stack_file.stack
+        (args.out / f"{stack}.json").write_text(dumps(documents[stack]))
+        print("\n".join(summarize(documents[stack], stack_file.settings, stack_file.set_warnings)))
+        if stack in findings:
+            print("\n".join(summary_lines(findings[stack])))
+        print(f"plan        {args.out / stack}.json\n")
+    if findings:
+        print("\n".join(set_lines(findings, documents)))
+    if args.docs is not None:
+        for path in write_diagram(documents, args.docs):
+            print(f"diagram     {path}")
+    print(f"planned and checked {len(stack_files)} stacks in {time.perf_counter() - started:.1f} s")
+    errors = sum(len(f.errors) for f in findings.values())
+    if errors:
+        print(f"error: {errors} mandatory findings (see the error lines above)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 #: Subcharts per chart: values key -> folder (relative to the charts folder), or ``None``
 #: when the subchart's defaults are not kept (then anything below the key passes).
 SUBCHARTS: dict[str, dict[str, str | None]] = {
@@ -81,7 +83,7 @@ class ChartDefaults:
     @classmethod
     def load(cls, root: Path, folder: str, *, with_subcharts: bool = True) -> ChartDefaults:
         path = root / folder
-        values = yaml.safe_load((path / "values.yaml").read_text()) or {}
+        values = yaml.load((path / "values.yaml").read_text(), Loader=_LOADER) or {}
         allowed: set[str] = set()
         derived = path / "_derived" / "template-value-refs-not-in-values.txt"
         if derived.is_file():

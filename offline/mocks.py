@@ -528,7 +528,7 @@ class PlanMocks(pulumi.runtime.Mocks):
         self.stack = stack
         self.home_region = home_region
         #: stack name -> outputs, for StackReferences to stacks planned earlier in the run.
-        self.references = dict(references or {})
+        self.references = references if references is not None else {}
         self.provider_regions: dict[str, str] = {}
         #: resource id -> state, for handlers that look at other resources.
         self.state: dict[str, dict[str, Any]] = {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import runpy
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,7 +95,7 @@ def run_program(
     *,
     config: dict[str, str] | None = None,
     secret_keys: list[str] | None = None,
-    references: dict[str, dict[str, Any]] | None = None,
+    references: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[list[Registration], dict[str, Any], frozenset[str]]:
     """Run ``program`` under fresh mocks; return its registrations, exports and secret exports."""
     mocks = PlanMocks(stack, home_region, references)
@@ -124,7 +124,7 @@ def run_program(
 
 
 def plan_stack(
-    project_dir: Path, stack_file: StackFile, references: dict[str, dict[str, Any]]
+    project_dir: Path, stack_file: StackFile, references: Mapping[str, Mapping[str, Any]]
 ) -> StackPlan:
     """Run ``__main__.py`` for one stack; ``references`` answers its StackReferences."""
     main = str(project_dir / "__main__.py")

@@ -278,7 +278,8 @@ def _edge_lines(v: PlanView, settings: StackSettings) -> list[str]:
         )
         refs = [r["inputs"]["name"] for r in v.of_type("pulumi:pulumi:StackReference")]
         lines.append(f"global      reads {', '.join(refs)}; TGW peering and zone associations")
-        detection = failover_detection(v)
+    detection = failover_detection(v)
+    if detection:
         budget = settings.edge.rto_seconds
         verdict = "within" if max(detection.values()) <= budget else "OVER"
         lines.append(

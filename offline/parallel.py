@@ -1,0 +1,186 @@
+"""Plan every stack at once, one process per stack, as a real deployment could not.
+
+A stack that reads another (``edge.readsStack``) needs that stack's exports, but only at its
+StackReference: everything else it registers does not wait. So each stack is planned in its
+own forked process; when a stack finishes, its exports are sent to the stacks still running,
+and a StackReference blocks (in the SDK's executor thread, not the event loop) until the
+exports it names arrive. The documents are the same bytes a one-at-a-time run writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import threading
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from config.stack_files import StackFile
+from offline.plan import plan_stack
+from offline.verify import StackFindings
+
+#: The per-stack checks, run where the stack was planned (its SDK modules are loaded there).
+Check = Callable[[str, Mapping[str, Any]], StackFindings]
+
+#: How long a StackReference waits for the stack it reads before the plan gives up.
+REFERENCE_TIMEOUT_SECONDS = 300
+
+
+class PlanFailed(RuntimeError):
+    """One stack's program failed; ``details`` is its traceback."""
+
+    def __init__(self, stack: str, message: str, details: str) -> None:
+        super().__init__(message)
+        self.stack, self.details = stack, details
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One planned stack: its exports, its plan document and, if asked, its findings."""
+
+    outputs: dict[str, Any]
+    document: dict[str, Any]
+    findings: StackFindings | None = None
+
+
+def plan_one(
+    project: Path,
+    stack_file: StackFile,
+    references: Mapping[str, Mapping[str, Any]],
+    check: Check | None,
+) -> Planned:
+    """Plan one stack, then run the per-stack checks on its document."""
+    try:
+        plan = plan_stack(project, stack_file, references)
+    except (Exception, SystemExit) as err:
+        raise PlanFailed(stack_file.stack, str(err), traceback.format_exc()) from err
+    document = plan.document
+    findings = check(stack_file.stack, document) if check is not None else None
+    return Planned(plan.outputs, document, findings)
+
+
+def plan_in_process(
+    project: Path, stack_files: Sequence[StackFile], check: Check | None
+) -> dict[str, Planned]:
+    """Plan the stacks one after the other in this process."""
+    planned: dict[str, Planned] = {}
+    references: dict[str, Mapping[str, Any]] = {}
+    for stack_file in stack_files:
+        planned[stack_file.stack] = plan_one(project, stack_file, references, check)
+        references[stack_file.stack] = planned[stack_file.stack].outputs
+    return planned
+
+
+class _Awaited(Mapping[str, Mapping[str, Any]]):
+    """Exports of the stacks planned beside this one; a lookup waits for the one it names."""
+
+    def __init__(self, inbox: Connection, planned: frozenset[str]) -> None:
+        self._inbox, self._planned = inbox, planned
+        self._known: dict[str, Mapping[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, stack: str) -> Mapping[str, Any]:
+        if stack not in self._planned:
+            raise KeyError(stack)
+        with self._lock:
+            while stack not in self._known:
+                if not self._inbox.poll(REFERENCE_TIMEOUT_SECONDS):
+                    raise TimeoutError(f"no exports of stack {stack} in time")
+                name, payload = self._inbox.recv()
+                self._known[name] = payload
+            return self._known[stack]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._known)
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+
+def _child(
+    project: Path,
+    stack_file: StackFile,
+    conn: Connection,
+    planned: frozenset[str],
+    check: Check | None,
+) -> None:
+    # The parent's event loop (and its executor's threads) did not survive the fork.
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    try:
+        conn.send(("ok", plan_one(project, stack_file, _Awaited(conn, planned), check)))
+    except PlanFailed as err:
+        conn.send(("error", str(err), err.details))
+    except BaseException as err:  # a failed check, reported to the parent
+        conn.send(("error", str(err) or type(err).__name__, traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def plan_all(
+    project: Path,
+    stack_files: Sequence[StackFile],
+    check: Check | None = None,
+    jobs: int = 1,
+    meanwhile: Callable[[], object] | None = None,
+) -> dict[str, Planned]:
+    """stack -> what planning it gave, up to ``jobs`` stacks at a time, in deployment order.
+
+    ``stack_files`` come in deployment order, so a running stack only ever waits for one
+    started before it. Raises ``PlanFailed`` for the first stack whose program fails.
+    With one job (or no ``fork`` on this platform) the stacks are planned in this process.
+    ``meanwhile`` runs here while the first stacks plan (or before, in process).
+    """
+    if jobs <= 1 or len(stack_files) <= 1 or not can_fork():
+        if meanwhile is not None:
+            meanwhile()
+        return plan_in_process(project, stack_files, check)
+    context = multiprocessing.get_context("fork")
+    planned = frozenset(f.stack for f in stack_files)
+    queue = list(stack_files)
+    running: dict[str, tuple[multiprocessing.process.BaseProcess, Connection]] = {}
+    results: dict[str, Planned] = {}
+    try:
+        while queue or running:
+            while queue and len(running) < max(jobs, 1):
+                stack_file = queue.pop(0)
+                mine, theirs = context.Pipe()
+                started: multiprocessing.process.BaseProcess = context.Process(
+                    target=_child, args=(project, stack_file, theirs, planned, check), daemon=True
+                )
+                started.start()
+                theirs.close()
+                for done, result in results.items():
+                    mine.send((done, result.outputs))
+                running[stack_file.stack] = (started, mine)
+            if meanwhile is not None:
+                meanwhile()
+                meanwhile = None
+            ready = wait([conn for _, conn in running.values()])
+            for stack, (process, conn) in list(running.items()):
+                if conn not in ready:
+                    continue
+                try:
+                    message = conn.recv()
+                except EOFError:
+                    message = ("error", f"its process exited ({process.exitcode})", "")
+                del running[stack]
+                process.join()
+                if message[0] != "ok":
+                    raise PlanFailed(stack, message[1], message[2])
+                results[stack] = message[1]
+                for _, other in running.values():
+                    other.send((stack, results[stack].outputs))
+    finally:
+        for process, conn in running.values():
+            process.terminate()
+            process.join()
+            conn.close()
+    return {f.stack: results[f.stack] for f in stack_files}
