@@ -385,7 +385,13 @@ def estimate(
     for r in est.view.resources:
         pricer = _PRICERS.get(r["type"])
         if pricer:
-            pricer(est, r)
+            try:
+                pricer(est, r)
+            except CostError:
+                raise
+            except (KeyError, TypeError, ValueError) as err:
+                # An input the pricer reads is missing or malformed (the schema check says why).
+                raise CostError(f"{r['type']} {r['name']}: cannot price it: {err!r}") from err
     _nat_waiver(est)
     _usage_only(est)
     if unknown:

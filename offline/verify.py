@@ -26,7 +26,7 @@ from typing import Any
 from config.prices import load_prices
 from config.versions import CHARTS
 from offline.chart_values import ChartDefaults, chart_folder, charts_dir
-from offline.cost import CostReport, estimate, ratio
+from offline.cost import CostError, CostReport, estimate, ratio
 from offline.crd_schemas import CrdCatalog
 from offline.schema_check import check_document
 from offline.view import PlanView
@@ -129,7 +129,10 @@ class Checks:
 
     def __call__(self, f: StackFindings, document: Mapping[str, Any]) -> StackFindings:
         """Add the Helm values, CRD and cost findings of one stack's plan document."""
-        f.cost = estimate(dict(document), self.table)
+        try:
+            f.cost = estimate(dict(document), self.table)
+        except CostError as err:
+            f.errors.append(f"cost: {err}")
         values, note = check_values(document, self.charts)
         f.errors += [f"values: {e}" for e in values]
         f.counts["values"] = note

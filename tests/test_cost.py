@@ -29,7 +29,6 @@ from offline.cost import (
     unclassified_types,
 )
 from offline.view import PlanView
-from tests.conftest import plan_all
 
 EAST = "urn:pulumi:t::p::pulumi:providers:aws::east"
 WEST = "urn:pulumi:t::p::pulumi:providers:aws::west"
@@ -328,8 +327,8 @@ def test_an_unclassified_type_is_refused_not_ignored() -> None:
 
 
 @pytest.fixture(scope="module")
-def real_plans() -> dict[str, PlanView]:
-    return plan_all()
+def real_plans(plans: dict[str, PlanView]) -> dict[str, PlanView]:
+    return plans
 
 
 def test_every_resource_type_of_the_real_plans_is_classified(

@@ -13,6 +13,7 @@ import pytest
 
 from offline import diagram
 from offline.summary import dumps
+from offline.view import PlanView
 from tests.conftest import FAILOVER, PROJECT_DIR, plan_all
 
 Documents = dict[str, dict[str, Any]]
@@ -24,9 +25,9 @@ EDGE_LINE = re.compile(r'^  (n_[a-z0-9_]+) (==>|-\.->|---)(?:\|"([^"]*)"\|)? (n_
 
 
 @pytest.fixture(scope="module")
-def documents() -> Documents:
-    """Both real stacks, planned once for this module."""
-    return {stack: view.document for stack, view in plan_all().items()}
+def documents(plans: dict[str, PlanView]) -> Documents:
+    """Both real stacks' documents (planned once for the test run; tests edit deep copies)."""
+    return {stack: view.document for stack, view in plans.items()}
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from pulumi.runtime import proto
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
+from offline.view import PlanView
 from policy import rules
 from policy.offline import Violation, evaluate
 from tests.conftest import FAILOVER, PROJECT_DIR, plan_all
@@ -36,9 +37,9 @@ ALL_POLICIES = [
 
 
 @pytest.fixture(scope="module")
-def documents() -> Documents:
-    """Both real stacks' plan documents, planned once for this module."""
-    return {stack: view.document for stack, view in plan_all().items()}
+def documents(plans: dict[str, PlanView]) -> Documents:
+    """Both real stacks' documents (planned once for the test run; tests edit deep copies)."""
+    return {stack: view.document for stack, view in plans.items()}
 
 
 def find(docs: Documents, stack: str, typ: str, name: str) -> Resource:

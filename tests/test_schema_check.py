@@ -17,7 +17,6 @@ import pytest
 
 from offline.schema_check import UNRESOLVED, check_document, check_resource
 from offline.view import PlanView, Resource
-from tests.conftest import plan_all
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 ENDPOINT_GROUP = "aws:globalaccelerator/endpointGroup:EndpointGroup"
@@ -30,9 +29,9 @@ AUTH_MODES = ", ".join(repr(m.value) for m in pulumi_eks.AuthenticationMode)
 
 
 @pytest.fixture(scope="module")
-def views() -> dict[str, PlanView]:
-    """Both real stacks, planned once for this module."""
-    return plan_all()
+def views(plans: dict[str, PlanView]) -> dict[str, PlanView]:
+    """Both real stacks (planned once for the test run; tests edit deep copies)."""
+    return plans
 
 
 def first(views: dict[str, PlanView], typ: str) -> Resource:
