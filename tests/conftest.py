@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,15 +41,25 @@ PROMOTED: dict[str, dict[str, Any]] = {
 }
 
 
+_PLANNED: dict[str, dict[str, PlanView]] = {}
+
+
 def plan_all(overrides: dict[str, dict[str, Any]] | None = None) -> dict[str, PlanView]:
-    """Plan every stack file (with config overrides per stack) in deployment order."""
-    views: dict[str, PlanView] = {}
-    references: dict[str, dict[str, Any]] = {}
-    for stack_file in read_all(PROJECT_DIR, overrides):
-        plan = plan_stack(PROJECT_DIR, stack_file, references)
-        references[stack_file.stack] = plan.outputs
-        views[stack_file.stack] = PlanView(plan.document, plan.states)
-    return views
+    """Plan every stack file (with config overrides per stack) in deployment order.
+
+    Planned once per distinct overrides for the whole run (the failover and promoted states
+    are read by several modules); callers that edit a plan edit a deep copy.
+    """
+    key = json.dumps(overrides or {}, sort_keys=True)
+    if key not in _PLANNED:
+        views: dict[str, PlanView] = {}
+        references: dict[str, dict[str, Any]] = {}
+        for stack_file in read_all(PROJECT_DIR, overrides):
+            plan = plan_stack(PROJECT_DIR, stack_file, references)
+            references[stack_file.stack] = plan.outputs
+            views[stack_file.stack] = PlanView(plan.document, plan.states)
+        _PLANNED[key] = views
+    return _PLANNED[key]
 
 
 @pytest.fixture(scope="session")
