@@ -81,6 +81,20 @@ def kms_grants(key_arns: Sequence[pulumi.Input[str]]) -> Statement:
     }
 
 
+def secret_read(region: str, secret_arns: pulumi.Input[Any]) -> list[Statement]:
+    """Read the given secrets, decrypting their key only through Secrets Manager, only for them
+    (a replica's key belongs to the peer stack, so the key is matched by use, not by ARN)."""
+    return [
+        {"Effect": "Allow",
+         "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+         "Resource": secret_arns},
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
+         "Condition": {
+             "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"},
+             "StringLike": {"kms:EncryptionContext:SecretARN": secret_arns}}},
+    ]  # fmt: skip
+
+
 def pod_identity_role(
     name: str,
     *,

@@ -21,7 +21,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 
-from components._iam import policy_document
+from components._log_bucket import log_delivery_bucket
 from config.edge import CLOUDFLARE_MONITOR, NLB_HEALTH_CHECK
 
 #: Cloudflare health-check regions near each AWS region.
@@ -317,63 +317,23 @@ class GlobalEdge(pulumi.ComponentResource):
             )
 
     def _flow_logs_bucket(self) -> aws.s3.Bucket:
-        args, name = self._args, self._name
-        s3 = aws.s3
-        child = pulumi.ResourceOptions(parent=self)
-        bucket = s3.Bucket(
-            f"{name}-flow-logs",
-            bucket=args.flow_logs_bucket_name,
-            force_destroy=False,
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
+        """The accelerator's flow logs (SSE-S3: log delivery cannot use KMS)."""
+
+        def writers(bucket: aws.s3.Bucket) -> list[dict[str, Any]]:
+            return [
+                {"Sid": "FlowLogDelivery", "Effect": "Allow",
+                 "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                 "Action": "s3:PutObject",
+                 "Resource": pulumi.Output.concat(bucket.arn, "/ga/*")},
+                {"Sid": "FlowLogAclCheck", "Effect": "Allow",
+                 "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                 "Action": "s3:GetBucketAcl", "Resource": bucket.arn},
+            ]  # fmt: skip
+
+        return log_delivery_bucket(
+            f"{self._name}-flow-logs",
+            self._args.flow_logs_bucket_name,
+            parent=self,
+            tags=self._args.tags,
+            writers=writers,
         )
-        s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-flow-logs",
-            bucket=bucket.id,
-            rules=[
-                s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256"
-                    )
-                )
-            ],
-            opts=child,
-        )
-        block = s3.BucketPublicAccessBlock(
-            f"{name}-flow-logs",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        s3.BucketVersioning(
-            f"{name}-flow-logs",
-            bucket=bucket.id,
-            versioning_configuration=s3.BucketVersioningVersioningConfigurationArgs(
-                status="Enabled"
-            ),
-            opts=child,
-        )
-        s3.BucketPolicy(
-            f"{name}-flow-logs",
-            bucket=bucket.id,
-            policy=policy_document(
-                [
-                    {"Sid": "FlowLogDelivery", "Effect": "Allow",
-                     "Principal": {"Service": "delivery.logs.amazonaws.com"},
-                     "Action": "s3:PutObject",
-                     "Resource": pulumi.Output.concat(bucket.arn, "/ga/*")},
-                    {"Sid": "FlowLogAclCheck", "Effect": "Allow",
-                     "Principal": {"Service": "delivery.logs.amazonaws.com"},
-                     "Action": "s3:GetBucketAcl", "Resource": bucket.arn},
-                    {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
-                     "Action": "s3:*",
-                     "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
-                     "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-                ]
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[block]),
-        )  # fmt: skip
-        return bucket

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components._iam import pod_identity_role
+from components._iam import pod_identity_role, secret_read
 from config.placement import GroupPlacement
 from config.versions import CHARTS
 
@@ -80,14 +80,7 @@ class Grafana(pulumi.ComponentResource):
             service_account=SERVICE_ACCOUNT,
             statements=[
                 {"Effect": "Allow", "Action": CLOUDWATCH_READ, "Resource": "*"},
-                {"Effect": "Allow",
-                 "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                 "Resource": secret_arn},
-                {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
-                 "Condition": {
-                     "StringEquals": {"kms:ViaService":
-                                      f"secretsmanager.{args.region}.amazonaws.com"},
-                     "StringLike": {"kms:EncryptionContext:SecretARN": secret_arn}}},
+                *secret_read(args.region, secret_arn),
             ],
             tags=args.tags,
             parent=self,

@@ -23,7 +23,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import yaml
 
-from components._iam import pod_identity_role
+from components._iam import pod_identity_role, secret_read
 from config.placement import GroupPlacement
 
 #: Strimzi resource name of the cluster (its bootstrap service is ``<name>-kafka-bootstrap``).
@@ -262,16 +262,8 @@ class Kafka(pulumi.ComponentResource):
             namespace=ns,
             service_account=CREDENTIALS_SA,
             statements=[
-                {"Effect": "Allow",
-                 "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                 "Resource": arns},
-                # The peer's replica is encrypted with the peer stack's replica key; decrypt
-                # only through Secrets Manager, only for these secrets.
-                {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
-                 "Condition": {
-                     "StringEquals": {"kms:ViaService":
-                                      f"secretsmanager.{args.region}.amazonaws.com"},
-                     "StringLike": {"kms:EncryptionContext:SecretARN": arns}}},
+                # The peer's replica is encrypted with the peer stack's replica key.
+                *secret_read(args.region, arns),
             ],
             tags=args.tags,
             parent=self,

@@ -12,20 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 import pulumi_kubernetes as k8s
 
-from components._iam import policy_document
+from components._log_bucket import log_delivery_bucket
 from config.edge import NLB_HEALTH_CHECK
 
 #: TLS 1.3 preferred, TLS 1.2 the minimum, no CBC or SHA-1 suites.
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 #: Elastic Load Balancing's log-delivery accounts of regions older than August 2022.
 ELB_LOG_ACCOUNTS = {"us-east-1": "127311923021", "us-west-2": "797873946194"}
-LOG_RETENTION_DAYS = 90
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -297,98 +297,34 @@ class RegionalEdge(pulumi.ComponentResource):
 
     def _logs_bucket(self) -> aws.s3.Bucket:
         """Access logs of both load balancers (SSE-S3: ELB log delivery cannot use KMS)."""
-        args, name = self._args, self._name
-        s3 = aws.s3
-        child = pulumi.ResourceOptions(parent=self)
-        bucket = s3.Bucket(
-            f"{name}-logs",
-            bucket=args.logs_bucket_name,
-            force_destroy=False,
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
-        )
-        s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-logs",
-            bucket=bucket.id,
-            rules=[
-                s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256"
-                    )
-                )
-            ],
-            opts=child,
-        )
-        block = s3.BucketPublicAccessBlock(
-            f"{name}-logs",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        s3.BucketOwnershipControls(
-            f"{name}-logs",
-            bucket=bucket.id,
-            rule=s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
-        )
-        s3.BucketVersioning(
-            f"{name}-logs",
-            bucket=bucket.id,
-            versioning_configuration=s3.BucketVersioningVersioningConfigurationArgs(
-                status="Enabled"
-            ),
-            opts=child,
-        )
-        s3.BucketLifecycleConfiguration(
-            f"{name}-logs",
-            bucket=bucket.id,
-            rules=[
-                s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-logs",
-                    status="Enabled",
-                    filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    expiration=s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                        days=LOG_RETENTION_DAYS
-                    ),
-                    noncurrent_version_expiration=s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=7
-                    ),
-                )
-            ],
-            opts=child,
-        )
+        args = self._args
         writer = (
             {"AWS": f"arn:aws:iam::{ELB_LOG_ACCOUNTS[args.region]}:root"}
             if args.region in ELB_LOG_ACCOUNTS
             else {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
         )
-        logs_path = pulumi.Output.concat(bucket.arn, "/*/AWSLogs/", args.account_id, "/*")
-        s3.BucketPolicy(
-            f"{name}-logs",
-            bucket=bucket.id,
-            policy=policy_document(
-                [
-                    # ALB access logs come from the regional ELB account.
-                    {"Sid": "LoadBalancerLogDelivery", "Effect": "Allow", "Principal": writer,
-                     "Action": "s3:PutObject", "Resource": logs_path},
-                    # NLB access logs come through the log delivery service.
-                    {"Sid": "LogDeliveryWrite", "Effect": "Allow",
-                     "Principal": {"Service": "delivery.logs.amazonaws.com"},
-                     "Action": "s3:PutObject", "Resource": logs_path,
-                     "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}}},
-                    {"Sid": "LogDeliveryAclCheck", "Effect": "Allow",
-                     "Principal": {"Service": "delivery.logs.amazonaws.com"},
-                     "Action": "s3:GetBucketAcl", "Resource": bucket.arn,
-                     "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}}},
-                    {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
-                     "Action": "s3:*",
-                     "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
-                     "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-                ]
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[block]),
-        )  # fmt: skip
-        return bucket
+
+        def writers(bucket: aws.s3.Bucket) -> list[dict[str, Any]]:
+            logs_path = pulumi.Output.concat(bucket.arn, "/*/AWSLogs/", args.account_id, "/*")
+            return [
+                # ALB access logs come from the regional ELB account.
+                {"Sid": "LoadBalancerLogDelivery", "Effect": "Allow", "Principal": writer,
+                 "Action": "s3:PutObject", "Resource": logs_path},
+                # NLB access logs come through the log delivery service.
+                {"Sid": "LogDeliveryWrite", "Effect": "Allow",
+                 "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                 "Action": "s3:PutObject", "Resource": logs_path,
+                 "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}}},
+                {"Sid": "LogDeliveryAclCheck", "Effect": "Allow",
+                 "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                 "Action": "s3:GetBucketAcl", "Resource": bucket.arn,
+                 "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}}},
+            ]  # fmt: skip
+
+        return log_delivery_bucket(
+            f"{self._name}-logs",
+            args.logs_bucket_name,
+            parent=self,
+            tags=args.tags,
+            writers=writers,
+        )

@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components._iam import pod_identity_role
+from components._iam import pod_identity_role, secret_read
 from config.placement import GroupPlacement
 
 TIER_LABEL = "atnt.unibeam.com/tier"
@@ -135,14 +135,7 @@ class UnibeamWorkloads(pulumi.ComponentResource):
             namespace=ns_name,
             service_account=svc,
             statements=[
-                {"Effect": "Allow",
-                 "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                 "Resource": secret_arn},
-                {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
-                 "Condition": {
-                     "StringEquals": {"kms:ViaService":
-                                      f"secretsmanager.{args.region}.amazonaws.com"},
-                     "StringLike": {"kms:EncryptionContext:SecretARN": secret_arn}}},
+                *secret_read(args.region, secret_arn),
             ],
             tags=args.tags,
             parent=self,
