@@ -130,3 +130,36 @@ def pod_identity_role(
             opts=pulumi.ResourceOptions(parent=parent),
         )
     return role
+
+
+def pod_identity(
+    name: str,
+    *,
+    cluster_name: pulumi.Input[str],
+    namespace: str,
+    service_account: str,
+    statements: Sequence[Statement] = (),
+    tags: Mapping[str, str],
+    parent: pulumi.Resource,
+) -> tuple[aws.iam.Role, aws.eks.PodIdentityAssociation]:
+    """A workload's own role (``pod_identity_role``) and the association that hands it to the
+    workload's service account, both named ``name``."""
+    role = pod_identity_role(
+        name,
+        cluster_name=cluster_name,
+        namespace=namespace,
+        service_account=service_account,
+        statements=statements,
+        tags=tags,
+        parent=parent,
+    )
+    association = aws.eks.PodIdentityAssociation(
+        name,
+        cluster_name=cluster_name,
+        namespace=namespace,
+        service_account=service_account,
+        role_arn=role.arn,
+        tags=dict(tags),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return role, association

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import yaml
 
-from components._iam import pod_identity_role
+from components._iam import pod_identity
 from components._lbc_policy import load_balancer_controller_statements
 from config.placement import EVERY_NODE_TOLERATIONS, placement_of
 from config.versions import CHARTS
@@ -157,7 +156,7 @@ class ClusterServices(pulumi.ComponentResource):
             },
         )
 
-        lbc_role = pod_identity_role(
+        lbc_role, lbc_identity = pod_identity(
             f"{name}-lbc",
             cluster_name=args.cluster_name,
             namespace="kube-system",
@@ -165,15 +164,6 @@ class ClusterServices(pulumi.ComponentResource):
             statements=load_balancer_controller_statements(args.region),
             tags=tags,
             parent=self,
-        )
-        lbc_identity = aws.eks.PodIdentityAssociation(
-            f"{name}-lbc",
-            cluster_name=args.cluster_name,
-            namespace="kube-system",
-            service_account=LBC_SERVICE_ACCOUNT,
-            role_arn=lbc_role.arn,
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
         )
         self.load_balancer_controller = self._release(
             "aws-load-balancer-controller",

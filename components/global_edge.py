@@ -21,7 +21,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 
-from components._log_bucket import log_delivery_bucket
+from components._bucket import log_delivery_bucket
+from components._iam import Statement
 from config.edge import CLOUDFLARE_MONITOR, NLB_HEALTH_CHECK
 
 #: Cloudflare health-check regions near each AWS region.
@@ -319,7 +320,7 @@ class GlobalEdge(pulumi.ComponentResource):
     def _flow_logs_bucket(self) -> aws.s3.Bucket:
         """The accelerator's flow logs (SSE-S3: log delivery cannot use KMS)."""
 
-        def writers(bucket: aws.s3.Bucket) -> list[dict[str, Any]]:
+        def writers(bucket: aws.s3.Bucket) -> list[Statement]:
             return [
                 {"Sid": "FlowLogDelivery", "Effect": "Allow",
                  "Principal": {"Service": "delivery.logs.amazonaws.com"},

@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components._iam import pod_identity_role, secret_read
+from components._iam import pod_identity, secret_read
 from config.placement import GroupPlacement
 from config.versions import CHARTS
 
@@ -73,7 +72,7 @@ class Grafana(pulumi.ComponentResource):
             args.account_id,
             f":secret:{args.admin_secret_name}-??????",
         )
-        role = pod_identity_role(
+        role, association = pod_identity(
             f"{name}-grafana",
             cluster_name=args.cluster_name,
             namespace=args.namespace,
@@ -85,15 +84,6 @@ class Grafana(pulumi.ComponentResource):
             tags=args.tags,
             parent=self,
         )  # fmt: skip
-        association = aws.eks.PodIdentityAssociation(
-            f"{name}-grafana",
-            cluster_name=args.cluster_name,
-            namespace=args.namespace,
-            service_account=SERVICE_ACCOUNT,
-            role_arn=role.arn,
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
         objects = [
             {
                 "objectName": args.admin_secret_name,

@@ -23,7 +23,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import yaml
 
-from components._iam import pod_identity_role, secret_read
+from components._iam import pod_identity, secret_read
 from config.placement import GroupPlacement
 
 #: Strimzi resource name of the cluster (its bootstrap service is ``<name>-kafka-bootstrap``).
@@ -256,7 +256,7 @@ class Kafka(pulumi.ComponentResource):
         names = [args.own_secret_name] + ([args.mirror.source_secret_name] if args.mirror else [])
         account_id = pulumi.Output.from_input(args.account_id)
         arns = [account_id.apply(partial(_arn, secret_arn, n)) for n in names]
-        role = pod_identity_role(
+        _, association = pod_identity(
             f"{name}-credentials",
             cluster_name=args.cluster_name,
             namespace=ns,
@@ -268,15 +268,6 @@ class Kafka(pulumi.ComponentResource):
             tags=args.tags,
             parent=self,
         )  # fmt: skip
-        association = aws.eks.PodIdentityAssociation(
-            f"{name}-credentials",
-            cluster_name=args.cluster_name,
-            namespace=ns,
-            service_account=CREDENTIALS_SA,
-            role_arn=role.arn,
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
         account = k8s.core.v1.ServiceAccount(
             f"{name}-credentials",
             metadata={"name": CREDENTIALS_SA, "namespace": ns},

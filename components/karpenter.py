@@ -22,7 +22,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components._iam import pod_identity_role, policy_document
+from components._iam import pod_identity, policy_document
 from components.node_pools import NODE_POLICIES, ROOT_DEVICE, node_trust
 from config.placement import GroupPlacement
 from config.versions import CHARTS, KARPENTER_AMI_ALIAS
@@ -295,7 +295,7 @@ class Karpenter(pulumi.ComponentResource):
                 opts=child,
             )
 
-        controller_role = pod_identity_role(
+        controller_role, association = pod_identity(
             f"{name}-controller",
             cluster_name=cluster,
             namespace=NAMESPACE,
@@ -304,21 +304,12 @@ class Karpenter(pulumi.ComponentResource):
             tags=args.tags,
             parent=self,
         )
-        aws.iam.RolePolicy(
+        permissions = aws.iam.RolePolicy(
             f"{name}-controller",
             role=controller_role.id,
             policy=controller_policy(
                 cluster, args.region, args.account_id, queue.arn, node_role.arn
             ),
-            opts=child,
-        )
-        association = aws.eks.PodIdentityAssociation(
-            f"{name}-controller",
-            cluster_name=cluster,
-            namespace=NAMESPACE,
-            service_account=SERVICE_ACCOUNT,
-            role_arn=controller_role.arn,
-            tags=args.tags,
             opts=child,
         )
 
@@ -341,7 +332,7 @@ class Karpenter(pulumi.ComponentResource):
             skip_crds=True,  # the karpenter-crd release owns them
             values=self._values(args, queue.name),
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[crds, association, access, *args.wait_for]
+                parent=self, depends_on=[crds, association, permissions, access, *args.wait_for]
             ),
         )
 

@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components._iam import kms_use, pod_identity_role
+from components._iam import kms_use, pod_identity
 from config.placement import EVERY_NODE_TOLERATIONS, GroupPlacement
 from config.versions import CHARTS
 
@@ -100,7 +99,7 @@ class LogStack(pulumi.ComponentResource):
         super().__init__("atnt:obs:LogStack", name, None, opts)
         buckets = [pulumi.Output.from_input(a) for a in (args.chunks_bucket_arn,
                                                          args.ruler_bucket_arn)]  # fmt: skip
-        role = pod_identity_role(
+        role, association = pod_identity(
             f"{name}-loki",
             cluster_name=args.cluster_name,
             namespace=args.namespace,
@@ -114,15 +113,6 @@ class LogStack(pulumi.ComponentResource):
             tags=args.tags,
             parent=self,
         )  # fmt: skip
-        association = aws.eks.PodIdentityAssociation(
-            f"{name}-loki",
-            cluster_name=args.cluster_name,
-            namespace=args.namespace,
-            service_account=LOKI_SA,
-            role_arn=role.arn,
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
         after = pulumi.ResourceOptions(parent=self, depends_on=[*args.wait_for, association])
         loki_chart = CHARTS["loki"]
         loki = k8s.helm.v3.Release(

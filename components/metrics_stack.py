@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import yaml
 
-from components._iam import Statement, kms_use, pod_identity_role
+from components._iam import Statement, kms_use, pod_identity
 from config.placement import EVERY_NODE_TOLERATIONS, GroupPlacement
 from config.versions import CHARTS, THANOS_IMAGE
 
@@ -150,7 +149,7 @@ class MetricsStack(pulumi.ComponentResource):
 
     def _identity(self, service_account: str, statements: list[Statement]) -> None:
         args = self._args
-        role = pod_identity_role(
+        role, _ = pod_identity(
             f"{self._name}-{service_account}",
             cluster_name=args.cluster_name,
             namespace=NAMESPACE,
@@ -158,15 +157,6 @@ class MetricsStack(pulumi.ComponentResource):
             statements=statements,
             tags=args.tags,
             parent=self,
-        )
-        aws.eks.PodIdentityAssociation(
-            f"{self._name}-{service_account}",
-            cluster_name=args.cluster_name,
-            namespace=NAMESPACE,
-            service_account=service_account,
-            role_arn=role.arn,
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
         )
         self.role_arns[service_account] = role.arn
 

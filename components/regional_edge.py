@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 import pulumi_kubernetes as k8s
 
-from components._log_bucket import log_delivery_bucket
+from components._bucket import log_delivery_bucket
+from components._iam import Statement
 from config.edge import NLB_HEALTH_CHECK
 
 #: TLS 1.3 preferred, TLS 1.2 the minimum, no CBC or SHA-1 suites.
@@ -304,7 +304,7 @@ class RegionalEdge(pulumi.ComponentResource):
             else {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
         )
 
-        def writers(bucket: aws.s3.Bucket) -> list[dict[str, Any]]:
+        def writers(bucket: aws.s3.Bucket) -> list[Statement]:
             logs_path = pulumi.Output.concat(bucket.arn, "/*/AWSLogs/", args.account_id, "/*")
             return [
                 # ALB access logs come from the regional ELB account.

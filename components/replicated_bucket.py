@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components._bucket import secure_bucket
 from components._iam import policy_document, service_trust
 
 s3 = aws.s3
@@ -52,15 +53,24 @@ class ReplicatedBucket(pulumi.ComponentResource):
         self, name: str, args: ReplicatedBucketArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("atnt:storage:ReplicatedBucket", name, None, opts)
-        source, source_versioning = self._bucket(
-            name, args.bucket_name, args.kms_key_arn, None, args
+        source, source_versioning = secure_bucket(
+            name,
+            args.bucket_name,
+            parent=self,
+            tags=args.tags,
+            kms_key_arn=args.kms_key_arn,
+            noncurrent_days=args.noncurrent_version_expiry_days,
+            expiration_days=args.expiration_days,
         )
-        replica, replica_versioning = self._bucket(
+        replica, replica_versioning = secure_bucket(
             f"{name}-replica",
             args.replica_bucket_name,
-            args.replica_kms_key_arn,
-            args.replica_provider,
-            args,
+            parent=self,
+            tags=args.tags,
+            kms_key_arn=args.replica_kms_key_arn,
+            noncurrent_days=args.noncurrent_version_expiry_days,
+            expiration_days=args.expiration_days,
+            provider=args.replica_provider,
         )
 
         role = aws.iam.Role(
@@ -162,100 +172,3 @@ class ReplicatedBucket(pulumi.ComponentResource):
         self.replica_bucket_name = replica.bucket
         self.replica_bucket_arn = replica.arn
         self.register_outputs({"bucket_name": source.bucket, "replica_bucket_name": replica.bucket})
-
-    def _bucket(
-        self,
-        name: str,
-        bucket_name: str,
-        kms_key_arn: pulumi.Input[str],
-        provider: pulumi.ProviderResource | None,
-        args: ReplicatedBucketArgs,
-    ) -> tuple[s3.Bucket, s3.BucketVersioning]:
-        child = pulumi.ResourceOptions(parent=self, provider=provider)
-        bucket = s3.Bucket(
-            name,
-            bucket=bucket_name,
-            force_destroy=False,
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=provider, protect=True, retain_on_delete=True
-            ),
-        )
-        versioning = s3.BucketVersioning(
-            name,
-            bucket=bucket.id,
-            versioning_configuration=s3.BucketVersioningVersioningConfigurationArgs(
-                status="Enabled"
-            ),
-            opts=child,
-        )
-        s3.BucketServerSideEncryptionConfiguration(
-            name,
-            bucket=bucket.id,
-            rules=[
-                s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=child,
-        )
-        block = s3.BucketPublicAccessBlock(
-            name,
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        s3.BucketOwnershipControls(
-            name,
-            bucket=bucket.id,
-            rule=s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
-        )
-        s3.BucketPolicy(
-            name,
-            bucket=bucket.id,
-            policy=policy_document(
-                [
-                    {
-                        "Sid": "DenyInsecureTransport",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    }
-                ]
-            ),
-            # A policy put before the public access block can be refused as "public".
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[block]),
-        )
-        s3.BucketLifecycleConfiguration(
-            name,
-            bucket=bucket.id,
-            rules=[
-                s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-old-versions",
-                    status="Enabled",
-                    filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    noncurrent_version_expiration=s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=args.noncurrent_version_expiry_days
-                    ),
-                    expiration=(
-                        s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.expiration_days)
-                        if args.expiration_days
-                        else None
-                    ),
-                    abort_incomplete_multipart_upload=s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=7
-                    ),
-                )
-            ],
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[versioning]),
-        )
-        return bucket, versioning

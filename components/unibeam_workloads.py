@@ -14,10 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components._iam import pod_identity_role, secret_read
+from components._iam import pod_identity, secret_read
 from config.placement import GroupPlacement
 
 TIER_LABEL = "atnt.unibeam.com/tier"
@@ -129,7 +128,7 @@ class UnibeamWorkloads(pulumi.ComponentResource):
                 f"{service.secret_name}-??????"
             )
         )
-        role = pod_identity_role(
+        role, association = pod_identity(
             base,
             cluster_name=args.cluster_name,
             namespace=ns_name,
@@ -137,18 +136,9 @@ class UnibeamWorkloads(pulumi.ComponentResource):
             statements=[
                 *secret_read(args.region, secret_arn),
             ],
-            tags=args.tags,
+            tags={**args.tags, "service": svc},
             parent=self,
         )  # fmt: skip
-        association = aws.eks.PodIdentityAssociation(
-            base,
-            cluster_name=args.cluster_name,
-            namespace=ns_name,
-            service_account=svc,
-            role_arn=role.arn,
-            tags={**args.tags, "service": svc},
-            opts=pulumi.ResourceOptions(parent=self),
-        )
         account = k8s.core.v1.ServiceAccount(
             base, metadata={"name": svc, "namespace": ns_name}, opts=in_ns
         )

@@ -1,0 +1,154 @@
+"""The one way this program makes an S3 bucket: protected and retained, versioned, encrypted,
+never public, bucket-owner objects, TLS only, old versions (and, if asked, objects) expire.
+
+``ReplicatedBucket`` makes its source and replica with it (SSE-KMS with a customer key); the
+buckets AWS services deliver logs into (load balancer access logs, accelerator flow logs) use
+it with SSE-S3, because log delivery cannot write with a customer key (the policy pack's one
+advisory exception).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pulumi
+import pulumi_aws as aws
+
+from components._iam import Statement, policy_document
+
+s3 = aws.s3
+
+#: Days log objects are kept (noncurrent versions: a week).
+LOG_RETENTION_DAYS = 90
+
+
+def _no_statements(bucket: s3.Bucket) -> list[Statement]:
+    return []
+
+
+def secure_bucket(
+    name: str,
+    bucket_name: str,
+    *,
+    parent: pulumi.Resource,
+    tags: dict[str, str],
+    kms_key_arn: pulumi.Input[str] | None,
+    noncurrent_days: int,
+    expiration_days: int | None = None,
+    statements: Callable[[s3.Bucket], list[Statement]] = _no_statements,
+    provider: pulumi.ProviderResource | None = None,
+) -> tuple[s3.Bucket, s3.BucketVersioning]:
+    """The bucket and its versioning; ``kms_key_arn`` None means SSE-S3. ``statements(bucket)``
+    are added to the bucket policy, which always denies plain HTTP."""
+    child = pulumi.ResourceOptions(parent=parent, provider=provider)
+    bucket = s3.Bucket(
+        name,
+        bucket=bucket_name,
+        force_destroy=False,
+        tags=tags,
+        opts=pulumi.ResourceOptions(
+            parent=parent, provider=provider, protect=True, retain_on_delete=True
+        ),
+    )
+    versioning = s3.BucketVersioning(
+        name,
+        bucket=bucket.id,
+        versioning_configuration=s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+        opts=child,
+    )
+    by_default = (
+        s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+            sse_algorithm="AES256"
+        )
+        if kms_key_arn is None
+        else s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+            sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
+        )
+    )
+    s3.BucketServerSideEncryptionConfiguration(
+        name,
+        bucket=bucket.id,
+        rules=[
+            s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=by_default,
+                bucket_key_enabled=True if kms_key_arn is not None else None,
+            )
+        ],
+        opts=child,
+    )
+    block = s3.BucketPublicAccessBlock(
+        name,
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=child,
+    )
+    s3.BucketOwnershipControls(
+        name,
+        bucket=bucket.id,
+        rule=s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+        opts=child,
+    )
+    s3.BucketPolicy(
+        name,
+        bucket=bucket.id,
+        policy=policy_document(
+            [
+                *statements(bucket),
+                {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+                 "Action": "s3:*",
+                 "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
+                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+            ]
+        ),
+        # A policy put before the public access block can be refused as "public".
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[block]),
+    )  # fmt: skip
+    s3.BucketLifecycleConfiguration(
+        name,
+        bucket=bucket.id,
+        rules=[
+            s3.BucketLifecycleConfigurationRuleArgs(
+                id="expire-old-versions",
+                status="Enabled",
+                filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                noncurrent_version_expiration=s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=noncurrent_days
+                ),
+                expiration=(
+                    s3.BucketLifecycleConfigurationRuleExpirationArgs(days=expiration_days)
+                    if expiration_days
+                    else None
+                ),
+                abort_incomplete_multipart_upload=s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                    days_after_initiation=7
+                ),
+            )
+        ],
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[versioning]),
+    )
+    return bucket, versioning
+
+
+def log_delivery_bucket(
+    name: str,
+    bucket_name: str,
+    *,
+    parent: pulumi.Resource,
+    tags: dict[str, str],
+    writers: Callable[[s3.Bucket], list[Statement]],
+) -> s3.Bucket:
+    """A log bucket (SSE-S3, logs kept LOG_RETENTION_DAYS) that ``writers(bucket)`` deliver to."""
+    bucket, _ = secure_bucket(
+        name,
+        bucket_name,
+        parent=parent,
+        tags=tags,
+        kms_key_arn=None,
+        noncurrent_days=7,
+        expiration_days=LOG_RETENTION_DAYS,
+        statements=writers,
+    )
+    return bucket
