@@ -162,18 +162,29 @@ secrets = SecretStore(
     opts=home,
 )
 
-backup = ReplicatedBucket(
-    "backup",
-    ReplicatedBucketArgs(
-        bucket_name=f"{settings.bucket_prefix}-backup-{region}",
-        replica_bucket_name=f"{settings.bucket_prefix}-backup-{region}-replica",
-        account_id=account_id,
-        kms_key_arn=keys.data_key_arn,
-        replica_kms_key_arn=keys.data_replica_key_arn,
-        replica_provider=peer_provider,
-        noncurrent_version_expiry_days=settings.backup.noncurrent_version_expiry_days,
-    ),
-    opts=home,
+
+def _replicated_bucket(
+    suffix: str, *, noncurrent_days: int, expiration_days: int | None = None
+) -> ReplicatedBucket:
+    """``<bucketPrefix>-<suffix>-<region>`` and its replica in the peer region (this stack's)."""
+    return ReplicatedBucket(
+        suffix,
+        ReplicatedBucketArgs(
+            bucket_name=f"{settings.bucket_prefix}-{suffix}-{region}",
+            replica_bucket_name=f"{settings.bucket_prefix}-{suffix}-{region}-replica",
+            account_id=account_id,
+            kms_key_arn=keys.data_key_arn,
+            replica_kms_key_arn=keys.data_replica_key_arn,
+            replica_provider=peer_provider,
+            noncurrent_version_expiry_days=noncurrent_days,
+            expiration_days=expiration_days,
+        ),
+        opts=home,
+    )
+
+
+backup = _replicated_bucket(
+    "backup", noncurrent_days=settings.backup.noncurrent_version_expiry_days
 )
 
 cluster = RegionalCluster(
@@ -363,28 +374,15 @@ unibeam = UnibeamWorkloads(
 
 # Observability: metrics and logs in S3 (replicated like every bucket this stack owns).
 obs = settings.observability
-
-
-def _observability_bucket(suffix: str, days: int) -> ReplicatedBucket:
-    return ReplicatedBucket(
-        suffix,
-        ReplicatedBucketArgs(
-            bucket_name=f"{settings.bucket_prefix}-{suffix}-{region}",
-            replica_bucket_name=f"{settings.bucket_prefix}-{suffix}-{region}-replica",
-            account_id=account_id,
-            kms_key_arn=keys.data_key_arn,
-            replica_kms_key_arn=keys.data_replica_key_arn,
-            replica_provider=peer_provider,
-            noncurrent_version_expiry_days=7,
-            expiration_days=days,
-        ),
-        opts=home,
-    )
-
-
-metrics_bucket = _observability_bucket(obs.buckets.metrics, obs.metrics_retention_days)
-log_chunks = _observability_bucket(obs.buckets.log_chunks, obs.logs_retention_days)
-log_ruler = _observability_bucket(obs.buckets.log_ruler, obs.logs_retention_days)
+metrics_bucket = _replicated_bucket(
+    obs.buckets.metrics, noncurrent_days=7, expiration_days=obs.metrics_retention_days
+)
+log_chunks = _replicated_bucket(
+    obs.buckets.log_chunks, noncurrent_days=7, expiration_days=obs.logs_retention_days
+)
+log_ruler = _replicated_bucket(
+    obs.buckets.log_ruler, noncurrent_days=7, expiration_days=obs.logs_retention_days
+)
 observability_ready = [cluster.pod_identity_agent, *services.secrets_store, *node_groups]
 metrics = MetricsStack(
     "metrics",
