@@ -15,10 +15,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components._helm import pinned_release
 from components._iam import pod_identity
 from components._lbc_policy import load_balancer_controller_statements
 from config.placement import EVERY_NODE_TOLERATIONS, placement_of
-from config.versions import CHARTS
 
 LBC_SERVICE_ACCOUNT = "aws-load-balancer-controller"
 ARGOCD_NAMESPACE = "argocd"
@@ -247,13 +247,9 @@ class ClusterServices(pulumi.ComponentResource):
         depends_on: Sequence[pulumi.Resource] = (),
         create_namespace: bool = False,
     ) -> k8s.helm.v3.Release:
-        chart = CHARTS[chart_key]
-        return k8s.helm.v3.Release(
+        return pinned_release(
             f"{self._name}-{chart_key}",
-            name=chart_key,
-            chart=chart.chart,
-            version=chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo) if chart.repo else None,
+            chart_key,
             namespace=namespace,
             create_namespace=create_namespace,
             values=values,

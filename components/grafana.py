@@ -10,9 +10,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components._helm import pinned_release
 from components._iam import pod_identity, secret_read
 from config.placement import GroupPlacement
-from config.versions import CHARTS
 
 SERVICE_ACCOUNT = "grafana"
 ADMIN_SECRET = "grafana-admin"
@@ -111,13 +111,9 @@ class Grafana(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
         )  # fmt: skip
-        chart = CHARTS["grafana"]
-        k8s.helm.v3.Release(
+        pinned_release(
             f"{name}-grafana",
-            name="grafana",
-            chart=chart.chart,
-            version=chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
+            "grafana",
             namespace=args.namespace,
             values=self._values(args),
             opts=pulumi.ResourceOptions(

@@ -22,10 +22,11 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components._helm import pinned_release
 from components._iam import pod_identity, policy_document
 from components.node_pools import NODE_POLICIES, ROOT_DEVICE, node_trust
 from config.placement import GroupPlacement
-from config.versions import CHARTS, KARPENTER_AMI_ALIAS
+from config.versions import KARPENTER_AMI_ALIAS
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "karpenter"
@@ -313,21 +314,10 @@ class Karpenter(pulumi.ComponentResource):
             opts=child,
         )
 
-        crd_chart = CHARTS["karpenter-crd"]
-        crds = k8s.helm.v3.Release(
-            f"{name}-crd",
-            name="karpenter-crd",
-            chart=crd_chart.chart,
-            version=crd_chart.version,
-            namespace=NAMESPACE,
-            opts=child,
-        )
-        chart = CHARTS["karpenter"]
-        controller = k8s.helm.v3.Release(
+        crds = pinned_release(f"{name}-crd", "karpenter-crd", namespace=NAMESPACE, opts=child)
+        controller = pinned_release(
             f"{name}-controller",
-            name="karpenter",
-            chart=chart.chart,
-            version=chart.version,
+            "karpenter",
             namespace=NAMESPACE,
             skip_crds=True,  # the karpenter-crd release owns them
             values=self._values(args, queue.name),

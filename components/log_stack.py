@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
+from components._helm import pinned_release
 from components._iam import kms_use, pod_identity
 from config.placement import EVERY_NODE_TOLERATIONS, GroupPlacement
-from config.versions import CHARTS
 
 LOKI_SA = "loki"
 #: Loki's entry point inside the cluster (the gateway in front of the write and read paths).
@@ -114,25 +113,17 @@ class LogStack(pulumi.ComponentResource):
             parent=self,
         )  # fmt: skip
         after = pulumi.ResourceOptions(parent=self, depends_on=[*args.wait_for, association])
-        loki_chart = CHARTS["loki"]
-        loki = k8s.helm.v3.Release(
+        loki = pinned_release(
             f"{name}-loki",
-            name="loki",
-            chart=loki_chart.chart,
-            version=loki_chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=loki_chart.repo),
+            "loki",
             namespace=args.namespace,
             values=self._loki_values(args),
             opts=after,
         )
         self.loki_url = LOKI_URL_TEMPLATE.format(namespace=args.namespace)
-        alloy_chart = CHARTS["alloy"]
-        k8s.helm.v3.Release(
+        pinned_release(
             f"{name}-alloy",
-            name="alloy",
-            chart=alloy_chart.chart,
-            version=alloy_chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=alloy_chart.repo),
+            "alloy",
             namespace=args.namespace,
             values={
                 "controller": {"type": "daemonset", "tolerations": EVERY_NODE_TOLERATIONS},

@@ -22,9 +22,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components._helm import pinned_release
 from components._iam import Statement, kms_use, pod_identity
 from config.placement import EVERY_NODE_TOLERATIONS, GroupPlacement
-from config.versions import CHARTS, THANOS_IMAGE
+from config.versions import THANOS_IMAGE
 
 NAMESPACE = "monitoring"
 KPS = "kps"  # fullnameOverride: short, fixed names (kps-prometheus, kps-thanos-discovery)
@@ -181,13 +182,10 @@ class MetricsStack(pulumi.ComponentResource):
         values: dict[str, Any],
         depends_on: Sequence[pulumi.Resource] = (),
     ) -> k8s.helm.v3.Release:
-        chart = CHARTS[chart_key]
-        return k8s.helm.v3.Release(
+        return pinned_release(
             f"{self._name}-{release}",
-            name=release,
-            chart=chart.chart,
-            version=chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo) if chart.repo else None,
+            chart_key,
+            release_name=release,
             namespace=NAMESPACE,
             values=values,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*self._after, *depends_on]),
