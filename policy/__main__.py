@@ -17,7 +17,7 @@ What a preview shows policies, and so what differs from the offline check:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pulumi_policy import (
@@ -157,12 +157,15 @@ def resource_policy(rule: rules.ResourceRule) -> ResourceValidationPolicy:
     )
 
 
-def stack_policy(rule: rules.StackRule) -> StackValidationPolicy:
-    """A stack rule as a CrossGuard policy over the stack's planned state."""
+def _stack_policy(
+    rule: rules.StackRule | rules.CrossStackRule,
+    check: Callable[[list[rules.Res]], Sequence[rules.Finding]],
+) -> StackValidationPolicy:
+    """A rule over the stack's planned state; ``check`` judges its resources."""
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         try:
-            findings = rule.check(resources_of(args))
+            findings = check(resources_of(args))
         except rules.UnknownValue as error:
             raise _unknown(error) from None
         for finding in findings:
@@ -174,26 +177,17 @@ def stack_policy(rule: rules.StackRule) -> StackValidationPolicy:
         validate=validate,
         enforcement_level=LEVELS[rule.enforcement],
     )
+
+
+def stack_policy(rule: rules.StackRule) -> StackValidationPolicy:
+    """A stack rule as a CrossGuard policy over the stack's planned state."""
+    return _stack_policy(rule, rule.check)
 
 
 def cross_stack_policy(rule: rules.CrossStackRule) -> StackValidationPolicy:
     """A cross-stack rule over what this stack can see: its own outputs (on the root stack
     resource) and the outputs of the stacks it reads through StackReferences."""
-
-    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        try:
-            findings = rule.check(rules.facts_from_resources(resources_of(args)))
-        except rules.UnknownValue as error:
-            raise _unknown(error) from None
-        for finding in findings:
-            report_violation(finding.message, finding.urn or None)
-
-    return StackValidationPolicy(
-        name=rule.name,
-        description=rule.description,
-        validate=validate,
-        enforcement_level=LEVELS[rule.enforcement],
-    )
+    return _stack_policy(rule, lambda resources: rule.check(rules.facts_from_resources(resources)))
 
 
 def policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
