@@ -101,34 +101,23 @@ def _provider_region(provider: PolicyProviderResource | None) -> str | None:
     return region if isinstance(region, str) else None
 
 
-def resource_of(args: ResourceValidationArgs) -> rules.Res:
-    """The resource being validated, as the rules see it."""
-    return rules.Res(
-        type=args.resource_type,
-        name=args.name,
-        props=plain(args.props),
-        urn=args.urn,
-        protect=bool(args.opts.protect),
-        retain_on_delete=None,  # not passed to policies (PolicyResourceOptions has no field)
-        provider_region=_provider_region(args.provider),
-    )
-
-
-def resources_of(args: StackValidationArgs) -> list[rules.Res]:
-    """The stack's resources, with their planned state as props."""
-    return [_stack_resource(r) for r in args.resources]
-
-
-def _stack_resource(r: PolicyResource) -> rules.Res:
+def resource_of(r: ResourceValidationArgs | PolicyResource) -> rules.Res:
+    """A resource as the rules see it: the one being validated, or one of the stack's
+    (with its planned state as props)."""
     return rules.Res(
         type=r.resource_type,
         name=r.name,
         props=plain(r.props),
         urn=r.urn,
         protect=bool(r.opts.protect),
-        retain_on_delete=None,
+        retain_on_delete=None,  # not passed to policies (PolicyResourceOptions has no field)
         provider_region=_provider_region(r.provider),
     )
+
+
+def resources_of(args: StackValidationArgs) -> list[rules.Res]:
+    """The stack's resources."""
+    return [resource_of(r) for r in args.resources]
 
 
 def _unknown(error: rules.UnknownValue) -> UnknownValueError:
