@@ -76,15 +76,15 @@ def plan_in_process(
 
 
 class _Awaited(Mapping[str, Mapping[str, Any]]):
-    """Exports of the stacks planned beside this one; a lookup waits for the one it names."""
+    """Exports of the stack this one reads, planned beside it: a lookup waits for them."""
 
-    def __init__(self, inbox: Connection, planned: frozenset[str]) -> None:
-        self._inbox, self._planned = inbox, planned
+    def __init__(self, inbox: Connection, reads: str | None) -> None:
+        self._inbox, self._reads = inbox, reads
         self._known: dict[str, Mapping[str, Any]] = {}
         self._lock = threading.Lock()
 
     def __getitem__(self, stack: str) -> Mapping[str, Any]:
-        if stack not in self._planned:
+        if stack != self._reads:
             raise KeyError(stack)
         with self._lock:
             while stack not in self._known:
@@ -105,13 +105,13 @@ def _child(
     project: Path,
     stack_file: StackFile,
     conn: Connection,
-    planned: frozenset[str],
     check: Check | None,
 ) -> None:
     # The parent's event loop (and its executor's threads) did not survive the fork.
     asyncio.set_event_loop(asyncio.new_event_loop())
     try:
-        conn.send(("ok", plan_one(project, stack_file, _Awaited(conn, planned), check)))
+        reads = _Awaited(conn, stack_file.settings.edge.read_stack_name)
+        conn.send(("ok", plan_one(project, stack_file, reads, check)))
     except PlanFailed as err:
         conn.send(("error", str(err), err.details))
     except BaseException as err:  # a failed check, reported to the parent
@@ -143,22 +143,24 @@ def plan_all(
             meanwhile()
         return plan_in_process(project, stack_files, check)
     context = multiprocessing.get_context("fork")
-    planned = frozenset(f.stack for f in stack_files)
+    reads = {f.stack: f.settings.edge.read_stack_name for f in stack_files}
     queue = list(stack_files)
     running: dict[str, tuple[multiprocessing.process.BaseProcess, Connection]] = {}
     results: dict[str, Planned] = {}
     try:
         while queue or running:
-            while queue and len(running) < max(jobs, 1):
+            while queue and len(running) < jobs:
                 stack_file = queue.pop(0)
                 mine, theirs = context.Pipe()
                 started: multiprocessing.process.BaseProcess = context.Process(
-                    target=_child, args=(project, stack_file, theirs, planned, check), daemon=True
+                    target=_child, args=(project, stack_file, theirs, check), daemon=True
                 )
                 started.start()
                 theirs.close()
-                for done, result in results.items():
-                    mine.send((done, result.outputs))
+                # Only a stack's reader gets its exports (it alone reads its inbox).
+                read = reads[stack_file.stack]
+                if read in results:
+                    mine.send((read, results[read].outputs))
                 running[stack_file.stack] = (started, mine)
             if meanwhile is not None:
                 meanwhile()
@@ -176,8 +178,9 @@ def plan_all(
                 if message[0] != "ok":
                     raise PlanFailed(stack, message[1], message[2])
                 results[stack] = message[1]
-                for _, other in running.values():
-                    other.send((stack, results[stack].outputs))
+                for other, (_, other_conn) in running.items():
+                    if reads[other] == stack:
+                        other_conn.send((stack, results[stack].outputs))
     finally:
         for process, conn in running.values():
             process.terminate()
