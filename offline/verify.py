@@ -31,6 +31,7 @@ from offline.crd_schemas import CrdCatalog
 from offline.schema_check import check_document
 from offline.view import PlanView
 from policy.offline import evaluate
+from policy.rules import MANDATORY
 
 SECRET = "[secret]"
 #: Kubernetes types that are not custom resources.
@@ -123,7 +124,7 @@ class Checks:
             return
         _ = self.catalog
         for chart in CHARTS.values():
-            folder = chart_folder(chart.name)
+            folder = chart_folder(chart.chart)
             if (self.charts / folder / "values.yaml").is_file():
                 _defaults(self.charts, folder)
 
@@ -149,7 +150,7 @@ def add_policy(
     violations = evaluate({k: dict(v) for k, v in documents.items()})
     for stack, f in findings.items():
         mine = [v for v in violations if v.stack == stack]
-        mandatory = [v for v in mine if str(v.enforcement).lower().endswith("mandatory")]
+        mandatory = [v for v in mine if v.enforcement == MANDATORY]
         f.errors[:0] = [f"policy {v.policy}: {v.message}" for v in mandatory]
         f.notes += [f"policy {v.policy} (advisory): {v.message}"
                     for v in mine if v not in mandatory]  # fmt: skip
