@@ -233,7 +233,8 @@ pools = NodePools(
             )
             for name, (placement, machines, size) in workers.items()
         },
-        wait_for=cluster.node_prerequisites,
+        # Nodes boot once they can join (CNI, kube-proxy) and reach registries and EKS.
+        wait_for=[*cluster.node_prerequisites, *network.egress_path],
     ),
     opts=home,
 )

@@ -1,18 +1,24 @@
-"""Network: the regional VPC, its three subnet tiers, egress through the firewall, flow logs.
+"""Network: the regional VPC, its four subnet tiers, egress through the firewall, flow logs.
 
-Traffic from a private subnet leaves the VPC only this way::
+The firewall inspects egress only, symmetrically (decisions.md 8). Traffic from a private
+subnet leaves the VPC only this way::
 
-    private subnet (AZ x) -> firewall endpoint (AZ x) -> NAT gateway -> internet gateway
+    private subnet (AZ x) -> firewall endpoint (AZ x) -> NAT gateway (nat subnet) -> internet
 
-and returns the same way: the public route table sends each private subnet's CIDR back
+and returns the same way: the NAT subnets' route table sends each private subnet's CIDR back
 through that subnet's own firewall endpoint, so the stateful engine sees both directions.
+The load balancer (public) subnets route only to the internet gateway (IPv4 and IPv6: they
+are dual-stack for the SIM NLB behind a dual-stack accelerator); load balancer to pod traffic
+stays on the VPC's local route and never meets the firewall.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import pulumi
 import pulumi_aws as aws
@@ -21,16 +27,26 @@ from components._iam import policy_document, service_trust
 from components.egress_firewall import EgressFirewall, EgressFirewallArgs
 
 ANYWHERE = "0.0.0.0/0"
+ANYWHERE_IPV6 = "::/0"
+
+
+#: The subnet tiers of every zone, in the order they are created.
+TIERS = ("private", "public", "firewall", "nat")
 
 
 @dataclass(frozen=True)
 class ZoneSubnets:
-    """The CIDRs of one availability zone's three subnets."""
+    """The CIDRs of one availability zone's four subnets."""
 
     zone: str
+    #: Nodes and pods (large: pods take VPC addresses).
     private: str
+    #: Internet-facing load balancers, dual-stack.
     public: str
+    #: The Network Firewall endpoint of the zone (/28).
     firewall: str
+    #: The NAT gateway of the zone, when the role runs one here (/28).
+    nat: str
 
     @property
     def static_block(self) -> str:
@@ -45,10 +61,18 @@ class ZoneSubnets:
         return str(ipaddress.IPv4Network(self.static_block)[4 + index])
 
 
-def plan_subnets(vpc_cidr: str, zones: Sequence[str]) -> list[ZoneSubnets]:
-    """Carve the VPC: large private subnets (pods take VPC IPs), then public, then /28 firewall.
+def ipv6_subnet(index: int, vpc_block: str) -> str:
+    """The ``index``-th /64 of the VPC's IPv6 block."""
+    return str(next(itertools.islice(ipaddress.IPv6Network(vpc_block).subnets(new_prefix=64),
+                                     index, None)))  # fmt: skip
 
-    For a /16 and 3 zones: private /18 each, public /21 each, firewall /28 each.
+
+def plan_subnets(vpc_cidr: str, zones: Sequence[str]) -> list[ZoneSubnets]:
+    """Carve the VPC: large private subnets (pods take VPC IPs), then public, then /28s for
+    the firewall and NAT subnets.
+
+    For a /16 and 3 zones: private /18 each, public /21 each, firewall and NAT /28 each (the
+    firewall's from the first /28s of the VPC's last /20, NAT's from the eighth on).
     """
     if not 1 <= len(zones) <= 6:
         raise ValueError("plan_subnets takes 1 to 6 availability zones")
@@ -58,9 +82,16 @@ def plan_subnets(vpc_cidr: str, zones: Sequence[str]) -> list[ZoneSubnets]:
     reserved = blocks[-1]
     public = list(reserved.subnets(prefixlen_diff=3))
     firewall_block = list(reserved.subnets(prefixlen_diff=2))[-1]
-    firewall = list(firewall_block.subnets(new_prefix=28))
+    small = list(firewall_block.subnets(new_prefix=28))
+    # NAT /28s after the firewall's when the block has room; else (small VPCs, many zones)
+    # from the block the private tier leaves unused.
+    nat = (
+        small[8 : 8 + len(zones)]
+        if len(small) >= 8 + len(zones)
+        else list(blocks[len(zones)].subnets(new_prefix=28))[: len(zones)]
+    )
     return [
-        ZoneSubnets(zone, str(blocks[i]), str(public[i]), str(firewall[i]))
+        ZoneSubnets(zone, str(blocks[i]), str(public[i]), str(small[i]), str(nat[i]))
         for i, zone in enumerate(zones)
     ]
 
@@ -92,7 +123,7 @@ class NetworkArgs:
 
 
 class Network(pulumi.ComponentResource):
-    """VPC over the configured zones with public, private and firewall subnets."""
+    """VPC over the configured zones with private, public, firewall and NAT subnets."""
 
     vpc_id: pulumi.Output[str]
     #: Private subnet ids, in availability-zone order.
@@ -104,6 +135,9 @@ class Network(pulumi.ComponentResource):
     private_route_table_ids: list[pulumi.Output[str]]
     private_zone_id: pulumi.Output[str]
     firewall: EgressFirewall
+    #: Every route and gateway of the way out (private -> firewall -> NAT -> internet):
+    #: nodes boot only once they can reach their registries and the EKS endpoints.
+    egress_path: list[pulumi.Resource]
 
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
@@ -119,6 +153,8 @@ class Network(pulumi.ComponentResource):
         vpc = aws.ec2.Vpc(
             f"{name}-vpc",
             cidr_block=args.vpc_cidr,
+            # An Amazon-provided /56 for the dual-stack load balancer subnets (decisions.md 7).
+            assign_generated_ipv6_cidr_block=True,
             enable_dns_support=True,
             enable_dns_hostnames=True,
             tags=tags("vpc"),
@@ -135,11 +171,14 @@ class Network(pulumi.ComponentResource):
         )
         igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=tags("igw"), opts=child)
 
-        def subnet(tier: str, z: ZoneSubnets, **extra: str) -> aws.ec2.Subnet:
+        def subnet(
+            tier: str, z: ZoneSubnets, ipv6: pulumi.Input[str] | None = None, **extra: str
+        ) -> aws.ec2.Subnet:
             return aws.ec2.Subnet(
                 f"{name}-{tier}-{z.zone}",
                 vpc_id=vpc.id,
                 cidr_block=getattr(z, tier),
+                ipv6_cidr_block=ipv6,
                 availability_zone=z.zone,
                 map_public_ip_on_launch=False,
                 tags=tags(f"{tier}-{z.zone}", tier=tier, **extra),
@@ -157,8 +196,17 @@ class Network(pulumi.ComponentResource):
             )
             for z in plan
         ]
-        public = [subnet("public", z, **{"kubernetes.io/role/elb": "1"}) for z in plan]
+        public = [
+            subnet(
+                "public",
+                z,
+                vpc.ipv6_cidr_block.apply(partial(ipv6_subnet, i)),
+                **{"kubernetes.io/role/elb": "1"},
+            )
+            for i, z in enumerate(plan)
+        ]
         firewall = [subnet("firewall", z) for z in plan]
+        nat_subnets = [subnet("nat", z) for z in plan]
         for z, private_subnet in zip(plan, private, strict=True):
             aws.ec2.SubnetCidrReservation(
                 f"{name}-static-{z.zone}",
@@ -190,7 +238,7 @@ class Network(pulumi.ComponentResource):
             return endpoints.apply(lambda ids: ids[zone])
 
         nats = []
-        for z, nat_subnet in list(zip(plan, public, strict=True))[: args.nat_gateway_count]:
+        for z, nat_subnet in list(zip(plan, nat_subnets, strict=True))[: args.nat_gateway_count]:
             eip = aws.ec2.Eip(
                 f"{name}-nat-{z.zone}", domain="vpc", tags=tags(f"nat-{z.zone}"), opts=child
             )
@@ -224,36 +272,59 @@ class Network(pulumi.ComponentResource):
             gateway_id: pulumi.Input[str] | None = None,
             nat_gateway_id: pulumi.Input[str] | None = None,
             vpc_endpoint_id: pulumi.Input[str] | None = None,
-        ) -> None:
-            aws.ec2.Route(
+        ) -> aws.ec2.Route:
+            ipv6 = ":" in destination
+            return aws.ec2.Route(
                 f"{name}-{key}",
                 route_table_id=rt.id,
-                destination_cidr_block=destination,
+                destination_cidr_block=None if ipv6 else destination,
+                destination_ipv6_cidr_block=destination if ipv6 else None,
                 gateway_id=gateway_id,
                 nat_gateway_id=nat_gateway_id,
                 vpc_endpoint_id=vpc_endpoint_id,
                 opts=child,
             )
 
-        # Public: out through the internet gateway; back to each private subnet through the
-        # firewall endpoint of its zone (symmetric inspection).
+        # Load balancer subnets: the internet gateway only, both address families. Their
+        # traffic to pods stays on the local route, off the firewall.
         public_rt = table("public", public)
         route("public-default", public_rt, ANYWHERE, gateway_id=igw.id)
+        route("public-default-ipv6", public_rt, ANYWHERE_IPV6, gateway_id=igw.id)
+
+        # NAT subnets: out through the internet gateway; back to each private subnet through
+        # the firewall endpoint of its zone (symmetric inspection).
+        nat_rt = table("nat", nat_subnets)
+        path: list[pulumi.Resource] = [
+            *nats,
+            route("nat-default", nat_rt, ANYWHERE, gateway_id=igw.id),
+        ]
         for z in plan:
-            route(f"public-return-{z.zone}", public_rt, z.private, vpc_endpoint_id=endpoint(z.zone))
+            path.append(
+                route(f"nat-return-{z.zone}", nat_rt, z.private, vpc_endpoint_id=endpoint(z.zone))
+            )
 
         private_rts = []
         for i, z in enumerate(plan):
             # Firewall subnets: inspected traffic goes on to a NAT gateway (its own zone's when
             # the role runs one per zone, else the first ones, round robin).
             fw_rt = table(f"firewall-{z.zone}", [firewall[i]])
-            route(
-                f"firewall-default-{z.zone}", fw_rt, ANYWHERE, nat_gateway_id=nats[i % len(nats)].id
+            path.append(
+                route(
+                    f"firewall-default-{z.zone}",
+                    fw_rt,
+                    ANYWHERE,
+                    nat_gateway_id=nats[i % len(nats)].id,
+                )
             )
             # Private subnets: the only default route is the firewall endpoint of their zone.
             private_rt = table(f"private-{z.zone}", [private[i]])
-            route(
-                f"private-default-{z.zone}", private_rt, ANYWHERE, vpc_endpoint_id=endpoint(z.zone)
+            path.append(
+                route(
+                    f"private-default-{z.zone}",
+                    private_rt,
+                    ANYWHERE,
+                    vpc_endpoint_id=endpoint(z.zone),
+                )
             )
             private_rts.append(private_rt)
 
@@ -277,7 +348,9 @@ class Network(pulumi.ComponentResource):
             vpcs=[aws.route53.ZoneVpcArgs(vpc_id=vpc.id, vpc_region=args.region)],
             force_destroy=False,
             tags=args.tags,
-            opts=child,
+            # The peer region's VPC is associated by the other stack (ZoneAssociation): an
+            # inline list that owned every association would remove it on the next update.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["vpcs"]),
         )
 
         self.vpc_id = vpc.id
@@ -286,6 +359,7 @@ class Network(pulumi.ComponentResource):
         self.plan = plan
         self.private_route_table_ids = [rt.id for rt in private_rts]
         self.private_zone_id = zone.zone_id
+        self.egress_path = path
         self.register_outputs(
             {
                 "vpc_id": vpc.id,

@@ -97,6 +97,12 @@ def _vpc(c: Ctx) -> tuple[str, dict[str, Any]]:
         "defaultSecurityGroupId": f"sg-{c.hexid()[::-1]}",
         "mainRouteTableId": f"rtb-{c.hexid()[::-1]}",
         "ownerId": ACCOUNT_ID,
+        # The Amazon-provided /56 (assign_generated_ipv6_cidr_block).
+        **(
+            {"ipv6CidrBlock": f"2600:1f18:{c.digest[:4]}:{c.digest[4:6]}00::/56"}
+            if c.inputs.get("assignGeneratedIpv6CidrBlock")
+            else {}
+        ),
     }
 
 

@@ -69,9 +69,9 @@ def _tables(v: PlanView, tier: str) -> dict[str, list[dict]]:
     return tables
 
 
-def test_three_subnet_tiers_in_every_zone(net: PlanView) -> None:
+def test_four_subnet_tiers_in_every_zone(net: PlanView) -> None:
     subnets = net.of_type("aws:ec2/subnet:Subnet")
-    for tier in ("private", "public", "firewall"):
+    for tier in ("private", "public", "firewall", "nat"):
         zones = sorted(s["inputs"]["availabilityZone"] for s in subnets
                        if s["inputs"]["tags"]["tier"] == tier)  # fmt: skip
         assert zones == ZONES, tier
@@ -101,12 +101,36 @@ def test_return_traffic_is_inspected_by_the_same_endpoint(net: PlanView) -> None
         for s in net.of_type("aws:ec2/subnet:Subnet")
         if s["inputs"]["tags"]["tier"] == "private"
     }
-    for zone, routes in _tables(net, "public").items():
+    subnet_tier = {s["id"]: s["inputs"]["tags"]["tier"]
+                   for s in net.of_type("aws:ec2/subnet:Subnet")}  # fmt: skip
+    # Every NAT gateway sits in a NAT subnet, whose table returns each private range through
+    # the firewall endpoint of that range's own zone.
+    assert {subnet_tier[n["inputs"]["subnetId"]]
+            for n in net.of_type("aws:ec2/natGateway:NatGateway")} == {"nat"}  # fmt: skip
+    for zone, routes in _tables(net, "nat").items():
         back = {r["destinationCidrBlock"]: r.get("vpcEndpointId") for r in routes}
-        assert {endpoint_zone[back[cidr]] for cidr in private_cidr.values()} == set(ZONES), zone
-        assert all(endpoint_zone[back[private_cidr[z]]] == z for z in ZONES)
+        assert all(endpoint_zone[back[private_cidr[z]]] == z for z in ZONES), zone
         igw = [r for r in routes if r["destinationCidrBlock"] == "0.0.0.0/0"]
         assert igw and igw[0]["gatewayId"].startswith("igw-")
+
+
+def test_load_balancer_subnets_are_dual_stack_and_reach_only_the_internet_gateway(
+    net: PlanView,
+) -> None:
+    vpc = net.one("aws:ec2/vpc:Vpc")
+    assert vpc["inputs"]["assignGeneratedIpv6CidrBlock"] is True
+    public = [s for s in net.of_type("aws:ec2/subnet:Subnet")
+              if s["inputs"]["tags"]["tier"] == "public"]  # fmt: skip
+    blocks = [s["inputs"]["ipv6CidrBlock"] for s in public]
+    assert len(set(blocks)) == len(ZONES)
+    assert all(b.endswith("::/64") for b in blocks)
+    for zone, routes in _tables(net, "public").items():
+        # No route through the firewall: load balancer <-> pod traffic stays on the local route.
+        assert not any(r.get("vpcEndpointId") or r.get("natGatewayId") for r in routes), zone
+        destinations = {r.get("destinationCidrBlock") or r["destinationIpv6CidrBlock"]
+                        for r in routes}  # fmt: skip
+        assert destinations == {"0.0.0.0/0", "::/0"}, zone
+        assert all(r["gatewayId"].startswith("igw-") for r in routes)
 
 
 def test_firewall_subnets_continue_to_a_nat_gateway(net: PlanView) -> None:
@@ -164,6 +188,8 @@ def test_private_zone_is_attached_to_the_vpc(net: PlanView) -> None:
     vpc = net.one("aws:ec2/vpc:Vpc")
     assert zone["name"] == "use1.atnt.internal"
     assert zone["vpcs"] == [{"vpcId": vpc["id"], "vpcRegion": "us-east-1"}]
+    # The peer stack associates its VPC too: the inline list must not remove it.
+    assert net.one("aws:route53/zone:Zone")["ignoreChanges"] == ["vpcs"]
 
 
 def test_default_security_group_allows_nothing(net: PlanView) -> None:

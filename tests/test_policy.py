@@ -544,8 +544,10 @@ def test_node_group_in_a_public_subnet(documents: Documents) -> None:
         EAST,
         "EC2NodeClass al2023-arm64: subnetSelectorTerms[0] selects subnets not tagged "
         "tier=private: atnt-us-east-1-firewall-us-east-1a, atnt-us-east-1-firewall-us-east-1b, "
-        "atnt-us-east-1-firewall-us-east-1c, atnt-us-east-1-public-us-east-1a, "
-        "atnt-us-east-1-public-us-east-1b, atnt-us-east-1-public-us-east-1c",
+        "atnt-us-east-1-firewall-us-east-1c, atnt-us-east-1-nat-us-east-1a, "
+        "atnt-us-east-1-nat-us-east-1b, atnt-us-east-1-nat-us-east-1c, "
+        "atnt-us-east-1-public-us-east-1a, atnt-us-east-1-public-us-east-1b, "
+        "atnt-us-east-1-public-us-east-1c",
         f"{label}: subnets not tagged tier=private: atnt-us-east-1-public-us-east-1a",
         f"{label}: misses private subnets atnt-us-east-1-private-us-east-1a",
     )

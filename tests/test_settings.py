@@ -276,11 +276,13 @@ def test_plan_command_refuses_a_bad_stack_file_before_planning(tmp_path: Path) -
 def test_subnet_plan_is_disjoint_and_inside_the_vpc(cidr: str, zones: int) -> None:
     vpc = ipaddress.IPv4Network(cidr)
     plan = plan_subnets(cidr, [f"z{i}" for i in range(zones)])
-    nets = [ipaddress.IPv4Network(c) for z in plan for c in (z.private, z.public, z.firewall)]
+    nets = [ipaddress.IPv4Network(c) for z in plan
+            for c in (z.private, z.public, z.firewall, z.nat)]  # fmt: skip
     assert len(plan) == zones
     assert all(n.subnet_of(vpc) for n in nets)
     assert all(not a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1 :])
     assert all(ipaddress.IPv4Network(z.firewall).prefixlen == 28 for z in plan)
+    assert all(ipaddress.IPv4Network(z.nat).prefixlen == 28 for z in plan)
     # Private subnets hold the pods: each is the largest tier.
     assert all(
         ipaddress.IPv4Network(z.private).num_addresses
