@@ -1,9 +1,11 @@
 """Karpenter: node provisioning for unscheduled pods, with spot interruption handling.
 
 AWS side: a node role (with its EKS access entry), the controller's own Pod Identity role
-holding the upstream least-privilege controller policy, and an encrypted SQS queue fed by
-EventBridge with spot interruption warnings, rebalance recommendations, instance state
-changes and scheduled health events: a reclaimed spot node (2-minute warning) is drained
+holding upstream Karpenter v1.14.1's controller policy (``controller_policy``: every statement
+of ``website/content/en/docs/getting-started/getting-started-with-karpenter/cloudformation.yaml``
+at tag v1.14.1 of aws/karpenter-provider-aws, in one inline document), and an encrypted SQS
+queue fed by EventBridge with spot interruption warnings, rebalance recommendations, instance
+state changes and scheduled health events: a reclaimed spot node (2-minute warning) is drained
 and replaced before it disappears.
 
 Cluster side: the CRD chart (its own release, so ``helm upgrade`` updates the CRDs; a chart's
@@ -38,6 +40,11 @@ INTERRUPTION_EVENTS: dict[str, tuple[str, str]] = {
     "spot-interruption": ("aws.ec2", "EC2 Spot Instance Interruption Warning"),
     "rebalance": ("aws.ec2", "EC2 Instance Rebalance Recommendation"),
     "instance-state-change": ("aws.ec2", "EC2 Instance State-change Notification"),
+    # Upstream v1.14.1's template has this fifth rule (CapacityReservationInterruptionRule).
+    "capacity-reservation-interruption": (
+        "aws.ec2",
+        "EC2 Capacity Reservation Instance Interruption Warning",
+    ),
 }
 
 
@@ -75,6 +82,33 @@ class KarpenterArgs:
             raise ValueError("pools must mirror at least one worker group")
 
 
+#: Where ``controller_policy`` comes from: aws/karpenter-provider-aws, tag v1.14.1 (commit
+#: bde00654cd316fddb3dccfba3f5ac07039865429). The tag has no ``v1.14`` docs folder; its
+#: ``docs`` copy is the release's template (byte-identical to the ``v1.14`` copy on main).
+UPSTREAM_POLICY_SOURCE = (
+    "aws/karpenter-provider-aws@v1.14.1:"
+    "website/content/en/docs/getting-started/getting-started-with-karpenter/cloudformation.yaml"
+)
+
+#: Every action the controller policies of upstream v1.14.1 grant (NodeLifecycle,
+#: IAMIntegration, EKSIntegration, Interruption, ZonalShift and ResourceDiscovery), from
+#: website/content/en/docs/getting-started/getting-started-with-karpenter/cloudformation.yaml
+#: at tag v1.14.1 of aws/karpenter-provider-aws.
+UPSTREAM_ACTIONS_V1_14_1: frozenset[str] = frozenset({
+    "ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate", "ec2:CreateTags",
+    "ec2:TerminateInstances", "ec2:DeleteLaunchTemplate",
+    "ec2:DescribeCapacityReservations", "ec2:DescribeImages", "ec2:DescribeInstances",
+    "ec2:DescribeInstanceStatus", "ec2:DescribeInstanceTypeOfferings",
+    "ec2:DescribeInstanceTypes", "ec2:DescribeLaunchTemplates", "ec2:DescribePlacementGroups",
+    "ec2:DescribeSecurityGroups", "ec2:DescribeSpotPriceHistory", "ec2:DescribeSubnets",
+    "iam:PassRole", "iam:CreateInstanceProfile", "iam:TagInstanceProfile",
+    "iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile",
+    "iam:DeleteInstanceProfile", "iam:ListInstanceProfiles", "iam:GetInstanceProfile",
+    "eks:DescribeCluster", "sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage",
+    "arc-zonal-shift:GetManagedResource", "ssm:GetParameter", "pricing:GetProducts",
+})  # fmt: skip
+
+
 def controller_policy(
     cluster: str,
     region: str,
@@ -82,94 +116,110 @@ def controller_policy(
     queue_arn: pulumi.Input[str],
     node_role_arn: pulumi.Input[str],
 ) -> pulumi.Output[str]:
-    """Karpenter's upstream controller policy (getting-started CloudFormation), scoped to
-    this cluster, region and account: it launches, tags and terminates only what it owns."""
+    """Karpenter v1.14.1's controller policy (``UPSTREAM_POLICY_SOURCE``): the statements of its
+    six managed policies, in upstream order, in one document, with ``${AWS::Partition}`` ->
+    aws, ``${AWS::Region}`` -> ``region``, ``${AWS::AccountId}`` -> ``account_id``,
+    ``${ClusterName}`` -> ``cluster``, the interruption queue -> ``queue_arn`` and the node
+    role -> ``node_role_arn``. It launches, tags and terminates only what it owns."""
     ec2 = f"arn:aws:ec2:{region}"
     owned = {f"aws:ResourceTag/kubernetes.io/cluster/{cluster}": "owned"}
     owned_request = {
         f"aws:RequestTag/kubernetes.io/cluster/{cluster}": "owned",
         "aws:RequestTag/eks:eks-cluster-name": cluster,
     }
+    nodepool = {"aws:ResourceTag/karpenter.sh/nodepool": "*"}
+    request_nodepool = {"aws:RequestTag/karpenter.sh/nodepool": "*"}
     created = [f"{ec2}:*:{kind}/*" for kind in ("fleet", "instance", "volume",
                "network-interface", "launch-template", "spot-instances-request")]  # fmt: skip
     profiles = pulumi.Output.concat("arn:aws:iam::", account_id, ":instance-profile/*")
+    eks_cluster = pulumi.Output.concat(f"arn:aws:eks:{region}:", account_id, f":cluster/{cluster}")
     region_tag = {"aws:ResourceTag/topology.kubernetes.io/region": region}
+    request_region_tag = {"aws:RequestTag/topology.kubernetes.io/region": region}
     return policy_document(
         [
+            # KarpenterControllerNodeLifecyclePolicy
             {"Sid": "AllowScopedEC2InstanceAccessActions", "Effect": "Allow",
-             "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
              "Resource": [f"{ec2}::image/*", f"{ec2}::snapshot/*",
-                          f"{ec2}:*:security-group/*", f"{ec2}:*:subnet/*"]},
+                          f"{ec2}:*:security-group/*", f"{ec2}:*:subnet/*",
+                          f"{ec2}:*:capacity-reservation/*", f"{ec2}:*:placement-group/*"],
+             "Action": ["ec2:RunInstances", "ec2:CreateFleet"]},
             {"Sid": "AllowScopedEC2LaunchTemplateAccessActions", "Effect": "Allow",
-             "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
              "Resource": f"{ec2}:*:launch-template/*",
-             "Condition": {"StringEquals": owned,
-                           "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"}}},
+             "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
+             "Condition": {"StringEquals": owned, "StringLike": nodepool}},
             {"Sid": "AllowScopedEC2InstanceActionsWithTags", "Effect": "Allow",
-             "Action": ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
              "Resource": created,
-             "Condition": {"StringEquals": owned_request,
-                           "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"}}},
+             "Action": ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
+             "Condition": {"StringEquals": owned_request, "StringLike": request_nodepool}},
             {"Sid": "AllowScopedResourceCreationTagging", "Effect": "Allow",
-             "Action": "ec2:CreateTags", "Resource": created,
+             "Resource": created, "Action": "ec2:CreateTags",
              "Condition": {
                  "StringEquals": {**owned_request, "ec2:CreateAction": [
                      "RunInstances", "CreateFleet", "CreateLaunchTemplate"]},
-                 "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"}}},
+                 "StringLike": request_nodepool}},
             {"Sid": "AllowScopedResourceTagging", "Effect": "Allow",
-             "Action": "ec2:CreateTags", "Resource": f"{ec2}:*:instance/*",
+             "Resource": f"{ec2}:*:instance/*", "Action": "ec2:CreateTags",
              "Condition": {
                  "StringEquals": owned,
-                 "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+                 "StringLike": nodepool,
                  "StringEqualsIfExists": {"aws:RequestTag/eks:eks-cluster-name": cluster},
                  "ForAllValues:StringEquals": {"aws:TagKeys": [
                      "eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"]}}},
             {"Sid": "AllowScopedDeletion", "Effect": "Allow",
-             "Action": ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
              "Resource": [f"{ec2}:*:instance/*", f"{ec2}:*:launch-template/*"],
-             "Condition": {"StringEquals": owned,
-                           "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"}}},
-            {"Sid": "AllowRegionalReadActions", "Effect": "Allow", "Resource": "*",
-             "Action": ["ec2:DescribeImages", "ec2:DescribeInstances",
-                        "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypes",
-                        "ec2:DescribeLaunchTemplates", "ec2:DescribeSecurityGroups",
-                        "ec2:DescribeSpotPriceHistory", "ec2:DescribeSubnets"],
-             "Condition": {"StringEquals": {"aws:RequestedRegion": region}}},
-            {"Sid": "AllowSSMReadActions", "Effect": "Allow", "Action": "ssm:GetParameter",
-             "Resource": f"arn:aws:ssm:{region}::parameter/aws/service/*"},
-            {"Sid": "AllowPricingReadActions", "Effect": "Allow",
-             "Action": "pricing:GetProducts", "Resource": "*"},
-            {"Sid": "AllowInterruptionQueueActions", "Effect": "Allow",
-             "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
-             "Resource": queue_arn},
-            {"Sid": "AllowPassingInstanceRole", "Effect": "Allow", "Action": "iam:PassRole",
-             "Resource": node_role_arn,
-             "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
+             "Action": ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
+             "Condition": {"StringEquals": owned, "StringLike": nodepool}},
+            # KarpenterControllerIAMIntegrationPolicy
+            {"Sid": "AllowPassingInstanceRole", "Effect": "Allow",
+             "Resource": node_role_arn, "Action": "iam:PassRole",
+             "Condition": {"StringEquals": {
+                 "iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]}}},
             {"Sid": "AllowScopedInstanceProfileCreationActions", "Effect": "Allow",
-             "Action": "iam:CreateInstanceProfile", "Resource": profiles,
+             "Resource": profiles, "Action": ["iam:CreateInstanceProfile"],
              "Condition": {
-                 "StringEquals": {**owned_request,
-                                  "aws:RequestTag/topology.kubernetes.io/region": region},
+                 "StringEquals": {**owned_request, **request_region_tag},
                  "StringLike": {"aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"}}},
             {"Sid": "AllowScopedInstanceProfileTagActions", "Effect": "Allow",
-             "Action": "iam:TagInstanceProfile", "Resource": profiles,
+             "Resource": profiles, "Action": ["iam:TagInstanceProfile"],
              "Condition": {
-                 "StringEquals": {**owned, **region_tag, **owned_request,
-                                  "aws:RequestTag/topology.kubernetes.io/region": region},
+                 "StringEquals": {**owned, **region_tag, **owned_request, **request_region_tag},
                  "StringLike": {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*",
                                 "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"}}},
             {"Sid": "AllowScopedInstanceProfileActions", "Effect": "Allow",
+             "Resource": profiles,
              "Action": ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile",
                         "iam:DeleteInstanceProfile"],
-             "Resource": profiles,
              "Condition": {"StringEquals": {**owned, **region_tag},
                            "StringLike": {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"}}},
-            {"Sid": "AllowInstanceProfileReadActions", "Effect": "Allow",
-             "Action": "iam:GetInstanceProfile", "Resource": profiles},
+            # KarpenterControllerEKSIntegrationPolicy
             {"Sid": "AllowAPIServerEndpointDiscovery", "Effect": "Allow",
-             "Action": "eks:DescribeCluster",
-             "Resource": pulumi.Output.concat(
-                 f"arn:aws:eks:{region}:", account_id, f":cluster/{cluster}")},
+             "Resource": eks_cluster, "Action": "eks:DescribeCluster"},
+            # KarpenterControllerInterruptionPolicy
+            {"Sid": "AllowInterruptionQueueActions", "Effect": "Allow", "Resource": queue_arn,
+             "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"]},
+            # KarpenterControllerZonalShiftPolicy
+            {"Sid": "AllowZonalShiftStatusReadOnly", "Effect": "Allow", "Resource": "*",
+             "Action": ["arc-zonal-shift:GetManagedResource"],
+             "Condition": {"StringEquals": {
+                 "arc-zonal-shift:ResourceIdentifier": eks_cluster}}},
+            # KarpenterControllerResourceDiscoveryPolicy
+            {"Sid": "AllowRegionalReadActions", "Effect": "Allow", "Resource": "*",
+             "Action": ["ec2:DescribeCapacityReservations", "ec2:DescribeImages",
+                        "ec2:DescribeInstances", "ec2:DescribeInstanceStatus",
+                        "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypes",
+                        "ec2:DescribeLaunchTemplates", "ec2:DescribePlacementGroups",
+                        "ec2:DescribeSecurityGroups", "ec2:DescribeSpotPriceHistory",
+                        "ec2:DescribeSubnets"],
+             "Condition": {"StringEquals": {"aws:RequestedRegion": region}}},
+            {"Sid": "AllowSSMReadActions", "Effect": "Allow",
+             "Resource": f"arn:aws:ssm:{region}::parameter/aws/service/*",
+             "Action": "ssm:GetParameter"},
+            {"Sid": "AllowPricingReadActions", "Effect": "Allow", "Resource": "*",
+             "Action": "pricing:GetProducts"},
+            {"Sid": "AllowUnscopedInstanceProfileListAction", "Effect": "Allow", "Resource": "*",
+             "Action": "iam:ListInstanceProfiles"},
+            {"Sid": "AllowInstanceProfileReadActions", "Effect": "Allow", "Resource": profiles,
+             "Action": "iam:GetInstanceProfile"},
         ]
     )  # fmt: skip
 

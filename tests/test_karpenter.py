@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from components.karpenter import UPSTREAM_ACTIONS_V1_14_1
 from config.placement import GROUP_KEY
 from offline.view import PlanView
 
@@ -42,6 +43,7 @@ def test_interruption_events_reach_the_queue_the_controller_reads(
         ("aws.ec2", "EC2 Spot Instance Interruption Warning"),
         ("aws.ec2", "EC2 Instance Rebalance Recommendation"),
         ("aws.ec2", "EC2 Instance State-change Notification"),
+        ("aws.ec2", "EC2 Capacity Reservation Instance Interruption Warning"),
     }
     queue_policy = v.policy(v.one("aws:sqs/queuePolicy:QueuePolicy"))
     (allow,) = [s for s in queue_policy["Statement"] if s["Effect"] == "Allow"]
@@ -157,3 +159,75 @@ def test_crds_have_their_own_release_installed_first(
         "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
     ):
         assert v.depends_on(cr, crds), cr["name"]
+
+
+def _actions(statement: dict) -> list[str]:
+    action = statement["Action"]
+    return action if isinstance(action, list) else [action]
+
+
+def _controller_policy(v: PlanView) -> dict:
+    return v.policy(v.named("karpenter-controller", "aws:iam/rolePolicy:RolePolicy"))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_controller_policy_grants_exactly_upstream_v1_14_1_actions(
+    plans: dict[str, PlanView], stack: str
+) -> None:
+    statements = _controller_policy(plans[stack])["Statement"]
+    actions = [a for s in statements for a in _actions(s)]
+    assert set(actions) == UPSTREAM_ACTIONS_V1_14_1
+    for action in (
+        "ec2:DescribeInstanceStatus",
+        "iam:ListInstanceProfiles",
+        "ec2:DescribeCapacityReservations",
+        "ec2:DescribePlacementGroups",
+    ):
+        assert action in actions, action  # fmt: skip
+    assert all(s["Effect"] == "Allow" for s in statements)
+    assert not [s["Sid"] for s in statements if "*" in _actions(s)]
+    assert len({s["Sid"] for s in statements}) == len(statements) == 18
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_controller_policy_resources_are_scoped_to_the_stack_region_and_account(
+    plans: dict[str, PlanView], stack: str
+) -> None:
+    v = plans[stack]
+    region, cluster = stack, f"atnt-{stack}"
+    account = v.state_of(v.named("karpenter-controller", "aws:iam/role:Role"))["arn"].split(":")[4]
+    assert len(account) == 12 and account.isdigit()
+    cluster_arn = f"arn:aws:eks:{region}:{account}:cluster/{cluster}"
+    by_sid = {s["Sid"]: s for s in _controller_policy(v)["Statement"]}
+    # Upstream leaves only these on "*", the regional reads and zonal shift held by a condition.
+    unscoped = {sid for sid, s in by_sid.items() if s["Resource"] == "*"}
+    assert unscoped == {
+        "AllowRegionalReadActions",
+        "AllowPricingReadActions",
+        "AllowUnscopedInstanceProfileListAction",
+        "AllowZonalShiftStatusReadOnly",
+    }
+    assert by_sid["AllowRegionalReadActions"]["Condition"] == {
+        "StringEquals": {"aws:RequestedRegion": region}
+    }
+    assert by_sid["AllowZonalShiftStatusReadOnly"]["Condition"] == {
+        "StringEquals": {"arc-zonal-shift:ResourceIdentifier": cluster_arn}
+    }
+    # Every ARN: the stack's region (IAM is global), the stack's account where upstream
+    # names one (EC2 ARNs carry "*" or nothing there upstream, as owners differ).
+    expected = {"ec2": (region, {"*", ""}), "ssm": (region, {""}), "eks": (region, {account}),
+                "sqs": (region, {account}), "iam": ("", {account})}  # fmt: skip
+    for sid, statement in by_sid.items():
+        if sid in unscoped:
+            continue
+        resources = statement["Resource"]
+        for arn in resources if isinstance(resources, list) else [resources]:
+            partition, service, arn_region, arn_account = arn.split(":")[1:5]
+            assert partition == "aws", arn
+            assert (arn_region, arn_account in expected[service][1]) == (
+                expected[service][0], True), arn  # fmt: skip
+    assert by_sid["AllowAPIServerEndpointDiscovery"]["Resource"] == cluster_arn
+    assert by_sid["AllowPassingInstanceRole"]["Resource"] == v.state_of(
+        v.named("karpenter-node", "aws:iam/role:Role"))["arn"]  # fmt: skip
+    assert by_sid["AllowInterruptionQueueActions"]["Resource"] == v.state_of(
+        v.one("aws:sqs/queue:Queue"))["arn"]  # fmt: skip
