@@ -57,11 +57,13 @@ from config.catalog import (
     SERVICE_SECRETS,
     UNIBEAM_SERVICES,
 )
+from config.credentials import ATLAS_KEYS, CLOUDFLARE_TOKEN
 from config.placement import GROUPS, WorkerGroup, placement_of
-from config.settings import SettingsError, load_settings
+from config.settings import SettingsError, load_credentials, load_settings
 
 try:
     settings = load_settings()
+    credentials = load_credentials(settings)
 except SettingsError as err:
     # One line naming the file, key, value and what is allowed; no traceback to read.
     raise SystemExit(f"error: {err}") from None
@@ -240,7 +242,7 @@ pools = NodePools(
 )
 node_groups = list(pools.node_groups.values())
 
-ComputeAddons(
+addons = ComputeAddons(
     "compute-addons",
     ComputeAddonsArgs(
         cluster_name=cluster.cluster_name,
@@ -249,29 +251,8 @@ ComputeAddons(
     ),
     opts=home,
 )
-
-karpenter = Karpenter(
-    "karpenter",
-    KarpenterArgs(
-        cluster_name=settings.cluster_name,
-        region=region,
-        account_id=account_id,
-        pools={
-            name: KarpenterPool(
-                placement=placement,
-                instance_types=machines.instance_types,
-                disk_gib=machines.disk_gib,
-                stateful=placement.group is WorkerGroup.KAFKA,
-            )
-            for name, (placement, machines, _) in workers.items()
-        },
-        cpu_limit=profile.karpenter.cpu,
-        memory_limit_gib=profile.karpenter.memory_gib,
-        controller_placement=placement_of("karpenter"),
-        wait_for=[cluster.pod_identity_agent, *node_groups],
-    ),
-    opts=in_cluster,
-)
+# What every workload needs before its pods can start: nodes, credentials, DNS and volumes.
+nodes_ready = [cluster.pod_identity_agent, *node_groups, *addons.addons]
 
 twistlock = settings.security.twistlock
 services = ClusterServices(
@@ -292,7 +273,31 @@ services = ClusterServices(
         )
         if twistlock
         else None,
-        wait_for=[cluster.pod_identity_agent, *node_groups],
+        wait_for=nodes_ready,
+    ),
+    opts=in_cluster,
+)
+
+karpenter = Karpenter(
+    "karpenter",
+    KarpenterArgs(
+        cluster_name=settings.cluster_name,
+        region=region,
+        account_id=account_id,
+        pools={
+            name: KarpenterPool(
+                placement=placement,
+                instance_types=machines.instance_types,
+                disk_gib=machines.disk_gib,
+                stateful=placement.group is WorkerGroup.KAFKA,
+            )
+            for name, (placement, machines, _) in workers.items()
+        },
+        cpu_limit=profile.karpenter.cpu,
+        memory_limit_gib=profile.karpenter.memory_gib,
+        controller_placement=placement_of("karpenter"),
+        # Its chart's Services pass the load balancer controller's webhook.
+        wait_for=[*nodes_ready, services.load_balancer_controller],
     ),
     opts=in_cluster,
 )
@@ -384,7 +389,7 @@ log_chunks = _replicated_bucket(
 log_ruler = _replicated_bucket(
     obs.buckets.log_ruler, noncurrent_days=7, expiration_days=obs.logs_retention_days
 )
-observability_ready = [cluster.pod_identity_agent, *services.secrets_store, *node_groups]
+observability_ready = [*nodes_ready, *services.secrets_store]
 metrics = MetricsStack(
     "metrics",
     MetricsStackArgs(
@@ -455,7 +460,8 @@ Grafana(
 
 # The edge. Regional entry points in every stack; the shared edge in the stack that owns it.
 edge = settings.edge
-cloudflare_provider = cloudflare.Provider("cloudflare")  # token: cloudflare:apiToken (secret)
+# Explicit providers get only what is passed: the token from config or CLOUDFLARE_API_TOKEN.
+cloudflare_provider = cloudflare.Provider("cloudflare", api_token=credentials[CLOUDFLARE_TOKEN.key])
 regional_edge = RegionalEdge(
     "edge",
     RegionalEdgeArgs(
@@ -525,8 +531,10 @@ if saas.atlas is not None:
     if saas.atlas.project_id is not None:
         import pulumi_mongodbatlas  # only when the Atlas side is managed: a second to import
 
-        # Credentials: pulumi config set --secret mongodbatlas:publicKey / privateKey.
-        atlas_provider = pulumi_mongodbatlas.Provider("atlas")
+        public_key, private_key = (credentials[c.key] for c in ATLAS_KEYS)
+        atlas_provider = pulumi_mongodbatlas.Provider(
+            "atlas", public_key=public_key, private_key=private_key
+        )
     AtlasLink(
         "atlas",
         AtlasLinkArgs(

@@ -141,9 +141,14 @@ def pod_identity(
     statements: Sequence[Statement] = (),
     tags: Mapping[str, str],
     parent: pulumi.Resource,
+    after: Sequence[pulumi.Resource],
 ) -> tuple[aws.iam.Role, aws.eks.PodIdentityAssociation]:
     """A workload's own role (``pod_identity_role``) and the association that hands it to the
-    workload's service account, both named ``name``."""
+    workload's service account, both named ``name``.
+
+    The association names the cluster, which the API must find: it is created ``after`` what
+    the caller waits for (the cluster, or something that waits for it). Workloads must in turn
+    wait for the association: EKS injects credentials only into pods created after it."""
     role = pod_identity_role(
         name,
         cluster_name=cluster_name,
@@ -160,6 +165,6 @@ def pod_identity(
         service_account=service_account,
         role_arn=role.arn,
         tags=dict(tags),
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(after)),
     )
     return role, association

@@ -65,7 +65,8 @@ class ClusterServicesArgs:
     argocd_ha: bool = True
     #: ``None`` skips the defender entirely (nothing half-made).
     twistlock: TwistlockArgs | None = None
-    #: The node groups the services run on, and the Pod Identity agent.
+    #: The node groups the services run on, the Pod Identity agent, CoreDNS and the EBS CSI
+    #: driver.
     wait_for: Sequence[pulumi.Resource] = ()
     tags: dict[str, str] | None = None
 
@@ -145,17 +146,6 @@ class ClusterServices(pulumi.ComponentResource):
         tags = args.tags or {}
         replicas = args.replicas
 
-        self._release(
-            "metrics-server",
-            "kube-system",
-            {
-                "replicas": replicas,
-                "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
-                **placement_of("metrics-server").pod_values(),
-                "affinity": spread_across_nodes("metrics-server"),
-            },
-        )
-
         lbc_role, lbc_identity = pod_identity(
             f"{name}-lbc",
             cluster_name=args.cluster_name,
@@ -164,6 +154,7 @@ class ClusterServices(pulumi.ComponentResource):
             statements=load_balancer_controller_statements(args.region),
             tags=tags,
             parent=self,
+            after=self._after,
         )
         self.load_balancer_controller = self._release(
             "aws-load-balancer-controller",
@@ -181,6 +172,20 @@ class ClusterServices(pulumi.ComponentResource):
             depends_on=[lbc_identity],
         )
         self.load_balancer_controller_role_arn = lbc_role.arn
+        # The controller's Service webhook (failurePolicy Fail) refuses every Service created
+        # before its pods are ready: everything else in the cluster comes after it.
+        self._after.append(self.load_balancer_controller)
+
+        self._release(
+            "metrics-server",
+            "kube-system",
+            {
+                "replicas": replicas,
+                "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+                **placement_of("metrics-server").pod_values(),
+                "affinity": spread_across_nodes("metrics-server"),
+            },
+        )
 
         self._release(
             "reflector",

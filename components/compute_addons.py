@@ -34,6 +34,9 @@ class ComputeAddons(pulumi.ComponentResource):
     """CoreDNS and the EBS CSI driver (its controller through its own Pod Identity role)."""
 
     ebs_csi_role_arn: pulumi.Output[str]
+    #: CoreDNS and the EBS CSI driver: every workload that resolves names or claims a volume
+    #: waits for these.
+    addons: list[aws.eks.Addon]
 
     def __init__(
         self, name: str, args: ComputeAddonsArgs, opts: pulumi.ResourceOptions | None = None
@@ -50,8 +53,8 @@ class ComputeAddons(pulumi.ComponentResource):
             tags=args.tags,
             parent=self,
         )
-        addon(f"{name}-coredns", "coredns", args.cluster_name, after, tags=args.tags)
-        addon(
+        coredns = addon(f"{name}-coredns", "coredns", args.cluster_name, after, tags=args.tags)
+        ebs_csi = addon(
             f"{name}-ebs-csi",
             "aws-ebs-csi-driver",
             args.cluster_name,
@@ -64,4 +67,5 @@ class ComputeAddons(pulumi.ComponentResource):
             tags=args.tags,
         )
         self.ebs_csi_role_arn = ebs_role.arn
+        self.addons = [coredns, ebs_csi]
         self.register_outputs({"ebs_csi_role_arn": ebs_role.arn})

@@ -82,7 +82,7 @@ class Grafana(pulumi.ComponentResource):
                 *secret_read(args.region, secret_arn),
             ],
             tags=args.tags,
-            parent=self,
+            parent=self, after=args.wait_for,
         )  # fmt: skip
         objects = [
             {

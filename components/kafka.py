@@ -266,7 +266,7 @@ class Kafka(pulumi.ComponentResource):
                 *secret_read(args.region, arns),
             ],
             tags=args.tags,
-            parent=self,
+            parent=self, after=args.wait_for,
         )  # fmt: skip
         account = k8s.core.v1.ServiceAccount(
             f"{name}-credentials",

@@ -295,7 +295,8 @@ class Karpenter(pulumi.ComponentResource):
             principal_arn=node_role.arn,
             type="EC2_LINUX",
             tags=args.tags,
-            opts=child,
+            # It names the cluster: created once the cluster exists (wait_for waits for it).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
         )
 
         queue = aws.sqs.Queue(
@@ -354,6 +355,7 @@ class Karpenter(pulumi.ComponentResource):
             statements=[],
             tags=args.tags,
             parent=self,
+            after=args.wait_for,
         )
         permissions = aws.iam.RolePolicy(
             f"{name}-controller",

@@ -110,7 +110,7 @@ class LogStack(pulumi.ComponentResource):
                 kms_use([args.data_key_arn]),
             ],
             tags=args.tags,
-            parent=self,
+            parent=self, after=args.wait_for,
         )  # fmt: skip
         after = pulumi.ResourceOptions(parent=self, depends_on=[*args.wait_for, association])
         loki = pinned_release(

@@ -150,7 +150,7 @@ class MetricsStack(pulumi.ComponentResource):
 
     def _identity(self, service_account: str, statements: list[Statement]) -> None:
         args = self._args
-        role, _ = pod_identity(
+        role, association = pod_identity(
             f"{self._name}-{service_account}",
             cluster_name=args.cluster_name,
             namespace=NAMESPACE,
@@ -158,8 +158,11 @@ class MetricsStack(pulumi.ComponentResource):
             statements=statements,
             tags=args.tags,
             parent=self,
+            after=args.wait_for,
         )
         self.role_arns[service_account] = role.arn
+        # Pods get credentials only if created after their association: everything after it.
+        self._after.append(association)
 
     def _objstore_secret(self, secret: str, bucket: pulumi.Input[str]) -> None:
         """Thanos object storage configuration: no keys, Pod Identity credentials."""

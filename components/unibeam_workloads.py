@@ -137,7 +137,7 @@ class UnibeamWorkloads(pulumi.ComponentResource):
                 *secret_read(args.region, secret_arn),
             ],
             tags={**args.tags, "service": svc},
-            parent=self,
+            parent=self, after=args.wait_for,
         )  # fmt: skip
         account = k8s.core.v1.ServiceAccount(
             base, metadata={"name": svc, "namespace": ns_name}, opts=in_ns

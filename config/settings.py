@@ -34,6 +34,8 @@ from config._model import (
     retention,
 )
 from config._model import region as region_name
+from config.credentials import MissingCredential, required_credentials
+from config.credentials import resolve as resolve_credentials
 from config.edge import EdgeSettings, cloudflare_detection_seconds, ga_detection_seconds
 from config.links import (
     GitOpsSettings,
@@ -881,6 +883,30 @@ def settings_field_aliases() -> dict[str, str]:
         for n, f in StackSettings.model_fields.items()
         if n not in _LOADER_FIELDS and n not in _EXTERNAL_KEYS
     }
+
+
+def load_credentials(settings: StackSettings) -> dict[str, Any]:
+    """The credentials this stack's explicit providers need (config key -> secret Output),
+    from the stack configuration or the providers' environment variables; one line naming the
+    key and how to set it when one is missing."""
+    import os
+
+    import pulumi
+
+    def configured(key: str) -> pulumi.Output[str] | None:
+        namespace, name = key.split(":", 1)
+        return pulumi.Config(namespace).get_secret(name)
+
+    try:
+        return resolve_credentials(
+            settings.stack,
+            required_credentials(settings),
+            configured,
+            os.environ,
+            pulumi.Output.secret,
+        )
+    except MissingCredential as err:
+        raise SettingsError(str(err)) from None
 
 
 def load_settings() -> StackSettings:

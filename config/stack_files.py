@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from config.credentials import Credential, required_credentials
 from config.settings import (
     PROJECT,
     SettingsError,
@@ -37,6 +38,22 @@ class StackFile:
     secret_keys: tuple[str, ...]
     #: Warnings about the set of stacks (a failover in progress), shown with every stack.
     set_warnings: tuple[str, ...] = ()
+    #: Provider credentials the file does not hold: the offline plan passes a placeholder,
+    #: a real run needs the secret set (or the provider's environment variable).
+    credential_placeholders: tuple[Credential, ...] = ()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the summary says about this file beyond its settings' own advisories."""
+        return (
+            *self.set_warnings,
+            *(
+                f"{c.key} is not in {self.path.name}: the offline plan passes a placeholder; "
+                f"set it (pulumi config set --secret {c.key} ... --stack {self.stack}) or "
+                f"export {c.env} before pulumi up"
+                for c in self.credential_placeholders
+            ),
+        )
 
 
 def stack_name(path: Path) -> str:
@@ -56,12 +73,21 @@ def settings_input(config: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
+def yaml_error_line(path: Path, err: yaml.YAMLError) -> str:
+    """One line for a YAML syntax error: file, line, column and what is wrong there."""
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+    context = getattr(err, "context", None)
+    where = f"{path.name}:{mark.line + 1}:{mark.column + 1}" if mark is not None else path.name
+    return f"{where}: not valid YAML: {problem}" + (f" ({context})" if context else "")
+
+
 def read_stack_file(path: Path, overrides: dict[str, Any] | None = None) -> StackFile:
     """Parse and validate one stack file; ``overrides`` replace whole config keys (tests)."""
     try:
         document = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
-        raise SettingsError(f"{path.name}: not valid YAML ({err})") from None
+        raise SettingsError(yaml_error_line(path, err)) from None
     config: dict[str, Any] = {**(document.get("config") or {}), **(overrides or {})}
     stack = stack_name(path)
     settings = parse_settings(stack, settings_input(config))
@@ -75,7 +101,15 @@ def read_stack_file(path: Path, overrides: dict[str, Any] | None = None) -> Stac
             runtime[key] = value
         else:
             runtime[key] = json.dumps(value)
-    return StackFile(stack, path, settings, runtime, tuple(secrets))
+    # Credentials the file does not hold: a placeholder, so the plan shows the wiring (a real
+    # run reads them from the configuration or the environment, or stops).
+    placeholders = tuple(c for c in required_credentials(settings) if c.key not in config)
+    for credential in placeholders:
+        runtime[credential.key] = SECRET_PLACEHOLDER
+        secrets.append(credential.key)
+    return StackFile(
+        stack, path, settings, runtime, tuple(secrets), credential_placeholders=placeholders
+    )
 
 
 def discover(project_dir: Path) -> list[Path]:

@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     for stack_file in stack_files:
         stack = stack_file.stack
         (args.out / f"{stack}.json").write_text(dumps(documents[stack]))
-        print("\n".join(summarize(documents[stack], stack_file.settings, stack_file.set_warnings)))
+        print("\n".join(summarize(documents[stack], stack_file.settings, stack_file.notes)))
         if stack in findings:
             print("\n".join(summary_lines(findings[stack])))
         print(f"plan        {args.out / stack}.json\n")

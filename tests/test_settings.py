@@ -289,3 +289,64 @@ def test_subnet_plan_is_disjoint_and_inside_the_vpc(cidr: str, zones: int) -> No
         >= 4 * ipaddress.IPv4Network(z.public).num_addresses
         for z in plan
     )
+
+
+def test_a_yaml_syntax_error_is_one_line_naming_file_line_and_column(tmp_path: Path) -> None:
+    project = _copy_project(tmp_path)
+    west = project / "Pulumi.us-west-2.yaml"
+    west.write_text(west.read_text().replace("    peerVpcCidr:", "   peerVpcCidr:", 1))
+    run = subprocess.run(
+        [sys.executable, "-m", "offline", "--project", str(project), "--out", str(tmp_path / "o")],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 2
+    (line,) = run.stderr.strip().splitlines()
+    assert line.startswith(
+        "error: Pulumi.us-west-2.yaml:16:4: not valid YAML: expected <block end>"
+    )
+
+
+def test_credentials_come_from_config_then_the_environment_else_one_line() -> None:
+    from config.credentials import ATLAS_KEYS, CLOUDFLARE_TOKEN, MissingCredential, resolve
+
+    needed = (CLOUDFLARE_TOKEN, *ATLAS_KEYS)
+    configured = {"cloudflare:apiToken": "from-config", "mongodbatlas:privateKey": "k"}
+    found = resolve(
+        "us-west-2",
+        needed,
+        configured.get,
+        {"CLOUDFLARE_API_TOKEN": "ignored", "MONGODB_ATLAS_PUBLIC_KEY": "pub"},
+        lambda value: f"secret({value})",
+    )
+    assert found == {
+        "cloudflare:apiToken": "from-config",
+        "mongodbatlas:publicKey": "secret(pub)",
+        "mongodbatlas:privateKey": "k",
+    }
+    with pytest.raises(MissingCredential) as caught:
+        resolve("us-east-1", needed, {}.get, {}, str)
+    assert str(caught.value) == (
+        "Pulumi.us-east-1.yaml: cloudflare:apiToken is not set (the API certificate's "
+        "validation record and the shared edge in Cloudflare): run `pulumi config set --secret "
+        "cloudflare:apiToken <value> --stack us-east-1` or export CLOUDFLARE_API_TOKEN; also "
+        "mongodbatlas:publicKey (or MONGODB_ATLAS_PUBLIC_KEY); also mongodbatlas:privateKey "
+        "(or MONGODB_ATLAS_PRIVATE_KEY)"
+    )
+
+
+def test_a_real_run_without_the_cloudflare_token_stops_before_registering_anything(
+    stack_files: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from offline.plan import plan_stack
+
+    monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
+    east = stack_files["us-east-1"]
+    assert [c.key for c in east.credential_placeholders] == ["cloudflare:apiToken"]
+    config = {k: v for k, v in east.runtime_config.items() if k != "cloudflare:apiToken"}
+    without = type(east)(east.stack, east.path, east.settings, config, ())
+    with pytest.raises(SystemExit, match="cloudflare:apiToken is not set") as caught:
+        plan_stack(PROJECT_DIR, without, {})
+    assert "\n" not in str(caught.value)
