@@ -10,6 +10,7 @@ advisory exception).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import pulumi
 import pulumi_aws as aws
@@ -20,6 +21,14 @@ s3 = aws.s3
 
 #: Days log objects are kept (noncurrent versions: a week).
 LOG_RETENTION_DAYS = 90
+
+
+class SecureBucket(NamedTuple):
+    """What ``secure_bucket`` makes that others wait for."""
+
+    bucket: s3.Bucket
+    versioning: s3.BucketVersioning
+    policy: s3.BucketPolicy
 
 
 def _no_statements(bucket: s3.Bucket) -> list[Statement]:
@@ -37,9 +46,9 @@ def secure_bucket(
     expiration_days: int | None = None,
     statements: Callable[[s3.Bucket], list[Statement]] = _no_statements,
     provider: pulumi.ProviderResource | None = None,
-) -> tuple[s3.Bucket, s3.BucketVersioning]:
-    """The bucket and its versioning; ``kms_key_arn`` None means SSE-S3. ``statements(bucket)``
-    are added to the bucket policy, which always denies plain HTTP."""
+) -> SecureBucket:
+    """The bucket, its versioning and its policy; ``kms_key_arn`` None means SSE-S3.
+    ``statements(bucket)`` are added to the bucket policy, which always denies plain HTTP."""
     child = pulumi.ResourceOptions(parent=parent, provider=provider)
     bucket = s3.Bucket(
         name,
@@ -91,7 +100,7 @@ def secure_bucket(
         rule=s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
         opts=child,
     )
-    s3.BucketPolicy(
+    policy = s3.BucketPolicy(
         name,
         bucket=bucket.id,
         policy=policy_document(
@@ -129,7 +138,7 @@ def secure_bucket(
         ],
         opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[versioning]),
     )
-    return bucket, versioning
+    return SecureBucket(bucket, versioning, policy)
 
 
 def log_delivery_bucket(
@@ -139,9 +148,11 @@ def log_delivery_bucket(
     parent: pulumi.Resource,
     tags: dict[str, str],
     writers: Callable[[s3.Bucket], list[Statement]],
-) -> s3.Bucket:
-    """A log bucket (SSE-S3, logs kept LOG_RETENTION_DAYS) that ``writers(bucket)`` deliver to."""
-    bucket, _ = secure_bucket(
+) -> tuple[s3.Bucket, s3.BucketPolicy]:
+    """A log bucket (SSE-S3, logs kept LOG_RETENTION_DAYS) that ``writers(bucket)`` deliver to,
+    and its policy: a service checks it may write when logging is switched on, so whatever
+    turns logging on waits for the policy."""
+    bucket, _, policy = secure_bucket(
         name,
         bucket_name,
         parent=parent,
@@ -151,4 +162,4 @@ def log_delivery_bucket(
         expiration_days=LOG_RETENTION_DAYS,
         statements=writers,
     )
-    return bucket
+    return bucket, policy

@@ -150,7 +150,7 @@ class GlobalEdge(pulumi.ComponentResource):
     def _accelerator(self) -> None:
         args, name = self._args, self._name
         child = pulumi.ResourceOptions(parent=self)
-        logs = self._flow_logs_bucket()
+        logs, logs_policy = self._flow_logs_bucket()
         accelerator = aws.globalaccelerator.Accelerator(
             f"{name}-accelerator",
             name=f"{args.name_prefix}-sim",
@@ -160,7 +160,8 @@ class GlobalEdge(pulumi.ComponentResource):
                 flow_logs_enabled=True, flow_logs_s3_bucket=logs.bucket, flow_logs_s3_prefix="ga"
             ),
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs]),
+            # Flow logs are switched on once the bucket lets log delivery write.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs_policy]),
         )
         listener = aws.globalaccelerator.Listener(
             f"{name}-sim",
@@ -317,7 +318,7 @@ class GlobalEdge(pulumi.ComponentResource):
                 opts=child,
             )
 
-    def _flow_logs_bucket(self) -> aws.s3.Bucket:
+    def _flow_logs_bucket(self) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
         """The accelerator's flow logs (SSE-S3: log delivery cannot use KMS)."""
 
         def writers(bucket: aws.s3.Bucket) -> list[Statement]:

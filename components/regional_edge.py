@@ -1,11 +1,17 @@
 """RegionalEdge: the region's public entry points, each bound to its Unibeam service.
 
-- An NLB for the SIM traffic (TCP, the spec's port 9506), the Global Accelerator endpoint:
-  its target group carries the spec's health check, because Global Accelerator judges NLB
-  endpoints by their target groups' health, not by its own settings (decisions.md 3).
+- A dual-stack NLB for the SIM traffic (TCP, the spec's port 9506), the endpoint of the
+  dual-stack Global Accelerator (decisions.md 7): its target group is of type ``instance``
+  (IPv4) on the node port of the platform's ``sim-edge`` Service (``externalTrafficPolicy:
+  Local``, so the pod sees the client's address and only nodes running SIM pass the check),
+  client IP preserved, with the spec's health check numbers, because Global Accelerator judges
+  NLB endpoints by their target groups' health (decisions.md 3).
 - An ALB for the API (HTTPS only, TLS 1.2 minimum with 1.3 preferred), reachable only from
-  Cloudflare's published ranges; Cloudflare's load balancer is its only client.
-Targets are pod IPs, registered by the AWS Load Balancer Controller from TargetGroupBindings.
+  Cloudflare's published ranges; Cloudflare's load balancer is its only client. Its targets
+  are pod IPs.
+The AWS Load Balancer Controller registers the targets from TargetGroupBindings. Access logs
+are switched on only once the log bucket's policy lets the load balancers write (ELB checks
+by writing a test object).
 """
 
 from __future__ import annotations
@@ -24,6 +30,10 @@ from config.edge import NLB_HEALTH_CHECK
 
 #: TLS 1.3 preferred, TLS 1.2 the minimum, no CBC or SHA-1 suites.
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+#: The platform's NodePort Service in front of the SIM pods (the SIM target group's targets).
+SIM_EDGE_SERVICE = "sim-edge"
+#: How it finds the SIM pods: the GitOps chart labels them with the service's name.
+SIM_SELECTOR = {"app.kubernetes.io/name": "sim"}
 #: Elastic Load Balancing's log-delivery accounts of regions older than August 2022.
 ELB_LOG_ACCOUNTS = {"us-east-1": "127311923021", "us-west-2": "797873946194"}
 
@@ -42,7 +52,11 @@ class RegionalEdgeArgs:
     api_host: str
     cloudflare_ip_ranges: Sequence[str]
     sim_port: int
+    #: The fixed node port of the ``sim-edge`` Service, the SIM target group's port.
+    sim_node_port: int
     api_port: int
+    #: The Unibeam worker group's node label: the SIM target group registers only these nodes.
+    sim_node_selector: dict[str, str]
     #: Namespaces of the SIM and API services (their Services are named ``sim``/``api``).
     sim_namespace: str
     api_namespace: str
@@ -73,17 +87,20 @@ class RegionalEdge(pulumi.ComponentResource):
         self._name, self._args = name, args
         child = pulumi.ResourceOptions(parent=self)
         base = f"{args.name_prefix}-{args.region}"
-        logs = self._logs_bucket()
+        logs, logs_policy = self._logs_bucket()
 
+        # Client IPs are preserved through the accelerator: any IPv4 or IPv6 client may connect.
         nlb_sg = self._security_group(
             "nlb", "SIM clients (through Global Accelerator) to the NLB",
-            [("0.0.0.0/0", args.sim_port)], args.sim_port,
+            [("0.0.0.0/0", args.sim_port), ("::/0", args.sim_port)], args.sim_node_port,
         )  # fmt: skip
         nlb = aws.lb.LoadBalancer(
             f"{name}-nlb",
             name=f"{base}-sim"[:32],
             load_balancer_type="network",
             internal=False,
+            # A dual-stack accelerator takes only dual-stack endpoints (decisions.md 7).
+            ip_address_type="dualstack",
             subnets=list(args.public_subnet_ids),
             security_groups=[nlb_sg.id],
             enable_cross_zone_load_balancing=True,
@@ -94,21 +111,25 @@ class RegionalEdge(pulumi.ComponentResource):
                 bucket=logs.bucket, prefix="nlb", enabled=True
             ),
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=True, depends_on=[logs]),
+            opts=pulumi.ResourceOptions(parent=self, protect=True, depends_on=[logs_policy]),
         )
         hc = NLB_HEALTH_CHECK
+        # Instance targets (IPv4): a dual-stack accelerator's NLB may not use ``ip`` targets.
+        # Nodes are registered on the node port; the check probes that same port
+        # ("traffic-port"), which answers only on nodes running a SIM pod.
         sim_tg = aws.lb.TargetGroup(
             f"{name}-sim",
             name=f"{base}-sim"[:32],
-            port=args.sim_port,
+            port=args.sim_node_port,
             protocol="TCP",
-            target_type="ip",
+            target_type="instance",
+            ip_address_type="ipv4",
             vpc_id=args.vpc_id,
             preserve_client_ip="true",
             deregistration_delay=60,
             health_check=aws.lb.TargetGroupHealthCheckArgs(
                 protocol=hc.protocol,
-                port=str(hc.port),
+                port="traffic-port",
                 interval=hc.interval,
                 timeout=hc.timeout,
                 healthy_threshold=hc.threshold,
@@ -146,7 +167,7 @@ class RegionalEdge(pulumi.ComponentResource):
                 bucket=logs.bucket, prefix="alb", enabled=True
             ),
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=True, depends_on=[logs]),
+            opts=pulumi.ResourceOptions(parent=self, protect=True, depends_on=[logs_policy]),
         )
         api_tg = aws.lb.TargetGroup(
             f"{name}-api",
@@ -198,9 +219,28 @@ class RegionalEdge(pulumi.ComponentResource):
             opts=child,
         )
 
-        for service, namespace, port, tg, sg in (
-            ("sim", args.sim_namespace, args.sim_port, sim_tg, nlb_sg),
-            ("api", args.api_namespace, args.api_port, api_tg, alb_sg),
+        after = pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for))
+        # The Service SIM's node port belongs to: the platform's, so the edge does not depend on
+        # how the GitOps chart names or types its own Service. It selects the SIM pods by the
+        # chart's name label; Local keeps the client address and skips the extra node hop.
+        sim_edge = k8s.core.v1.Service(
+            f"{name}-sim-edge",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=SIM_EDGE_SERVICE, namespace=args.sim_namespace, labels=SIM_SELECTOR
+            ),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="NodePort",
+                external_traffic_policy="Local",
+                selector=SIM_SELECTOR,
+                ports=[k8s.core.v1.ServicePortArgs(
+                    name="sim", protocol="TCP", port=args.sim_port, target_port=args.sim_port,
+                    node_port=args.sim_node_port)],
+            ),
+            opts=after,
+        )  # fmt: skip
+        for service, namespace, port, target_port, tg, sg, instance in (
+            ("sim", args.sim_namespace, args.sim_port, args.sim_node_port, sim_tg, nlb_sg, True),
+            ("api", args.api_namespace, args.api_port, args.api_port, api_tg, alb_sg, False),
         ):
             k8s.apiextensions.CustomResource(
                 f"{name}-{service}-binding",
@@ -208,16 +248,23 @@ class RegionalEdge(pulumi.ComponentResource):
                 kind="TargetGroupBinding",
                 metadata={"name": service, "namespace": namespace},
                 spec={
-                    "serviceRef": {"name": service, "port": port},
+                    "serviceRef": {"name": SIM_EDGE_SERVICE if instance else service,
+                                   "port": port},
                     "targetGroupARN": tg.arn,
-                    "targetType": "ip",
-                    # The controller opens the nodes' security group to this load balancer.
+                    "targetType": "instance" if instance else "ip",
+                    "ipAddressType": "ipv4",
+                    **({"nodeSelector": {"matchLabels": args.sim_node_selector}}
+                       if instance else {}),
+                    # The controller opens the nodes' security group to this load balancer
+                    # (instance targets: on the node port).
                     "networking": {"ingress": [{
                         "from": [{"securityGroup": {"groupID": sg.id}}],
-                        "ports": [{"protocol": "TCP", "port": port}],
+                        "ports": [{"protocol": "TCP", "port": target_port}],
                     }]},
                 },
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[*args.wait_for, *([sim_edge] if instance else [])]
+                ),
             )  # fmt: skip
 
         self.nlb_arn, self.nlb_dns_name = nlb.arn, nlb.dns_name
@@ -237,10 +284,12 @@ class RegionalEdge(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         for i, (source, port) in enumerate(ingress):
+            ipv6 = ":" in source
             aws.vpc.SecurityGroupIngressRule(
                 f"{name}-{kind}-in-{i}",
                 security_group_id=group.id,
-                cidr_ipv4=source,
+                cidr_ipv4=None if ipv6 else source,
+                cidr_ipv6=source if ipv6 else None,
                 ip_protocol="tcp",
                 from_port=port,
                 to_port=port,
@@ -295,7 +344,7 @@ class RegionalEdge(pulumi.ComponentResource):
         )
         return validation.certificate_arn
 
-    def _logs_bucket(self) -> aws.s3.Bucket:
+    def _logs_bucket(self) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
         """Access logs of both load balancers (SSE-S3: ELB log delivery cannot use KMS)."""
         args = self._args
         writer = (

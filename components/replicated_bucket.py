@@ -53,7 +53,7 @@ class ReplicatedBucket(pulumi.ComponentResource):
         self, name: str, args: ReplicatedBucketArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("atnt:storage:ReplicatedBucket", name, None, opts)
-        source, source_versioning = secure_bucket(
+        source, source_versioning, _ = secure_bucket(
             name,
             args.bucket_name,
             parent=self,
@@ -62,7 +62,7 @@ class ReplicatedBucket(pulumi.ComponentResource):
             noncurrent_days=args.noncurrent_version_expiry_days,
             expiration_days=args.expiration_days,
         )
-        replica, replica_versioning = secure_bucket(
+        replica, replica_versioning, _ = secure_bucket(
             f"{name}-replica",
             args.replica_bucket_name,
             parent=self,

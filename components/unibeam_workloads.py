@@ -27,6 +27,9 @@ PROJECT = "unibeam"
 POD_IDENTITY_AGENT = "169.254.170.23/32"
 #: Services behind the public load balancers (SIM over the NLB, the API behind the ALB).
 EXPOSED = frozenset({"sim", "api"})
+#: The load balancer controller adds its readiness gate to pods of namespaces labelled so: a
+#: rolling update then waits until each new pod is registered and healthy in its target group.
+READINESS_GATE_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
 #: Services that bind SMPP to the MNO partners over the site-to-site VPNs.
 SMPP_SERVICES = frozenset({"sms", "mno"})
 
@@ -114,6 +117,7 @@ class UnibeamWorkloads(pulumi.ComponentResource):
                     TIER_LABEL: TIER,
                     "pod-security.kubernetes.io/enforce": "restricted",
                     "pod-security.kubernetes.io/audit": "restricted",
+                    **({READINESS_GATE_LABEL: "enabled"} if svc in EXPOSED else {}),
                 },
             },
             opts=pulumi.ResourceOptions(parent=self),

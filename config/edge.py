@@ -74,6 +74,8 @@ class EdgeSettings(Model):
     cloudflare_ip_ranges: tuple[str, ...]
     #: Ports the services listen on behind the load balancers.
     sim_port: int = 9506
+    #: The node port the SIM target group reaches the nodes on (Kubernetes' NodePort range).
+    sim_node_port: int = 30506
     api_port: int = 8080
     # -- Global part, set only in the stack that owns the shared edge. --
     #: Full name of the stack this one reads (``org/atnt-platform/us-east-1``).
@@ -114,6 +116,13 @@ class EdgeSettings(Model):
     def _port(cls, v: int) -> int:
         if not 1024 <= v <= 65535:
             raise ValueError("must be an unprivileged TCP port (1024-65535)")
+        return v
+
+    @field_validator("sim_node_port")
+    @classmethod
+    def _node_port(cls, v: int) -> int:
+        if not 30000 <= v <= 32767:
+            raise ValueError("must be in Kubernetes' NodePort range, 30000-32767")
         return v
 
     @field_validator("reads_stack")

@@ -174,7 +174,7 @@ def test_traffic_arrows_carry_the_dials_and_the_pools(text: str) -> None:
     assert (
         "n_us_east_1_nlb_atnt_us_east_1_sim",
         "==>",
-        "TCP 9506 to unibeam-sim/sim",
+        "TCP 9506 to unibeam-sim/sim-edge",
         "n_us_east_1_eks_atnt_us_east_1",
     ) in found
     assert len([e for e in found if e[0] in (ga, cf)]) == 4

@@ -80,12 +80,28 @@ def test_nlb_target_group_carries_the_spec_health_check(
     (sim,) = [t for t in v.of_type("aws:lb/targetGroup:TargetGroup")
               if t["inputs"]["protocol"] == "TCP"]  # fmt: skip
     hc = sim["inputs"]["healthCheck"]
-    assert (hc["protocol"], hc["port"], hc["interval"], hc["timeout"]) == ("TCP", "9506", 30, 5)
+    # The spec's TCP check, every 30 s, 5 s timeout, threshold 3, on the port that carries
+    # listener 9506's traffic: the sim-edge Service's node port.
+    assert (hc["protocol"], hc["port"], hc["interval"], hc["timeout"]) == (
+        "TCP", "traffic-port", 30, 5)  # fmt: skip
     assert hc["healthyThreshold"] == hc["unhealthyThreshold"] == 3
-    assert sim["inputs"]["targetType"] == "ip"
+    # A dual-stack accelerator's NLB takes instance targets on IPv4, client IP preserved.
+    assert (sim["inputs"]["targetType"], sim["inputs"]["ipAddressType"]) == ("instance", "ipv4")
     assert sim["inputs"]["preserveClientIp"] == "true"
+    (service,) = v.of_type("kubernetes:core/v1:Service")
+    spec = service["inputs"]["spec"]
+    assert (spec["type"], spec["externalTrafficPolicy"]) == ("NodePort", "Local")
+    (port,) = spec["ports"]
+    assert (port["port"], port["targetPort"], port["nodePort"]) == (9506, 9506, 30506)
+    assert sim["inputs"]["port"] == 30506
+    (binding,) = [b for b in v.of_type("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
+                  if b["inputs"]["spec"]["targetType"] == "instance"]  # fmt: skip
+    assert binding["inputs"]["spec"]["serviceRef"] == {"name": "sim-edge", "port": 9506}
+    assert binding["inputs"]["spec"]["nodeSelector"] == {
+        "matchLabels": {"atnt.unibeam.com/worker-group": "unibeam"}}  # fmt: skip
     nlb = next(b for b in v.of_type("aws:lb/loadBalancer:LoadBalancer")
                if b["inputs"]["loadBalancerType"] == "network")  # fmt: skip
+    assert nlb["inputs"]["ipAddressType"] == "dualstack"
     assert nlb["inputs"]["enableCrossZoneLoadBalancing"] is True
     assert nlb["inputs"]["enableDeletionProtection"] is True
     assert nlb["inputs"]["accessLogs"]["enabled"] is True
