@@ -11,6 +11,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
+import pulumi_random as random
 
 from components.atlas_link import AtlasLink, AtlasLinkArgs
 from components.cluster_services import (
@@ -51,6 +52,7 @@ from components.unibeam_workloads import (
     service_args,
 )
 from config.catalog import (
+    GENERATED_SECRETS,
     KAFKA_MIRROR_SECRET,
     PLATFORM_SECRETS,
     REGISTRY_PREFIX,
@@ -90,7 +92,9 @@ def _provider(provider_region: str) -> aws.Provider:
 # Providers: this region, and the peer region for the replicas this stack owns.
 home_provider = _provider(region)
 peer_provider = _provider(peer)
-home = pulumi.ResourceOptions(providers={"aws": home_provider})
+# Generated first values of the secrets the platform issues (no cloud behind it).
+random_provider = random.Provider("random")
+home = pulumi.ResourceOptions(providers={"aws": home_provider, "random": random_provider})
 account_id = aws.get_caller_identity_output(
     opts=pulumi.InvokeOutputOptions(provider=home_provider)
 ).account_id
@@ -157,6 +161,7 @@ secrets = SecretStore(
     SecretStoreArgs(
         path=f"{settings.name_prefix}/{region}",
         secrets={**PLATFORM_SECRETS, **SERVICE_SECRETS},
+        generated=GENERATED_SECRETS,
         kms_key_arn=keys.data_key_arn,
         replica_region=peer,
         replica_kms_key_arn=keys.data_replica_key_arn,
@@ -514,7 +519,11 @@ if edge.reads_stack is not None:
             active_region=edge.active_region or region,
             traffic_dials=edge.traffic_dials,
             api_host=edge.api_host,
+            cloudflare_zone=edge.cloudflare_zone,
             cloudflare_zone_id=edge.cloudflare_zone_id,
+            edge_certificate_authority=edge.certificate_authority
+            if edge.edge_certificate == "advanced"
+            else None,
             cloudflare_account_id=edge.cloudflare_account_id or "",
             sim_port=edge.sim_port,
             flow_logs_bucket_name=f"{settings.bucket_prefix}-ga-flow-logs",

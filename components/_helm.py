@@ -22,6 +22,7 @@ def pinned_release(
     values: Mapping[str, Any] | None = None,
     create_namespace: bool | None = None,
     skip_crds: bool | None = None,
+    skip_await: bool | None = None,
 ) -> k8s.helm.v3.Release:
     """Release ``release_name`` (default: the chart key) of ``CHARTS[chart_key]``."""
     chart = CHARTS[chart_key]
@@ -34,6 +35,7 @@ def pinned_release(
         namespace=namespace,
         create_namespace=create_namespace,
         skip_crds=skip_crds,
+        skip_await=skip_await,
         values=dict(values) if values is not None else None,
         opts=opts,
     )

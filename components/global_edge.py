@@ -59,8 +59,12 @@ class GlobalEdgeArgs:
     active_region: str
     traffic_dials: Mapping[str, int]
     api_host: str
+    cloudflare_zone: str
     cloudflare_zone_id: str
     cloudflare_account_id: str
+    #: The issuer of an advanced edge certificate for the zone apex and ``api_host``; None
+    #: when Universal SSL covers the host (a first-level name).
+    edge_certificate_authority: str | None
     sim_port: int
     flow_logs_bucket_name: str
     #: Availability zones (private route tables) per region; the same in both (checked).
@@ -245,6 +249,25 @@ class GlobalEdge(pulumi.ComponentResource):
                 opts=cf,
             )
         warm = next(r for r in pools if r != args.active_region)
+        certificate = []
+        if args.edge_certificate_authority is not None:
+            # Universal SSL covers the apex and first-level names only: a deeper proxied host
+            # needs an advanced certificate, or clients fail TLS at Cloudflare's edge. The apex
+            # must be in every advanced pack (Cloudflare's rule). TXT validation is automatic
+            # on a zone whose DNS Cloudflare serves.
+            certificate.append(
+                cloudflare.CertificatePack(
+                    f"{name}-api-certificate",
+                    zone_id=args.cloudflare_zone_id,
+                    type="advanced",
+                    hosts=[args.cloudflare_zone, args.api_host],
+                    validation_method="txt",
+                    validity_days=90,
+                    certificate_authority=args.edge_certificate_authority,
+                    cloudflare_branding=False,
+                    opts=cf,
+                )
+            )
         balancer = cloudflare.LoadBalancer(
             f"{name}-api",
             zone_id=args.cloudflare_zone_id,
@@ -258,7 +281,10 @@ class GlobalEdge(pulumi.ComponentResource):
             session_affinity="none",
             proxied=True,
             enabled=True,
-            opts=cf,
+            # Proxied traffic is served only once the edge holds a certificate for the host.
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.cloudflare_provider, depends_on=certificate
+            ),
         )
         self.load_balancer_id = balancer.id
 

@@ -111,6 +111,11 @@ class KafkaArgs:
             raise ValueError("one fixed bootstrap address per subnet")
 
 
+def bootstrap_host(private_zone: str) -> str:
+    """The replication bootstrap's name in the region's private zone."""
+    return f"kafka-bootstrap.{private_zone}"
+
+
 def _arn(template: str, name: str, account: str) -> str:
     return template.format(account=account, name=name)
 
@@ -179,13 +184,13 @@ class Kafka(pulumi.ComponentResource):
         aws.route53.Record(
             f"{name}-bootstrap",
             zone_id=args.private_zone_id,
-            name=f"kafka-bootstrap.{args.private_zone}",
+            name=bootstrap_host(args.private_zone),
             type="A",
             ttl=300,
             records=list(args.bootstrap_addresses),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.bootstrap_dns_name = f"kafka-bootstrap.{args.private_zone}:{REPLICATION_PORT}"
+        self.bootstrap_dns_name = f"{bootstrap_host(args.private_zone)}:{REPLICATION_PORT}"
         self.mirror_maker = None
         if args.mirror is not None:
             self.mirror_maker = self._mirror_maker(args.mirror, kafka, credentials)
@@ -209,13 +214,17 @@ class Kafka(pulumi.ComponentResource):
                      "tls": True, "authentication": {"type": "scram-sha-512"},
                      "configuration": {
                          "loadBalancerSourceRanges": list(args.replication_sources),
-                         "bootstrap": {"annotations": {
-                             **INTERNAL_NLB,
-                             f"{LB}-subnets": pulumi.Output.all(
-                                 *args.bootstrap_subnet_ids).apply(",".join),
-                             f"{LB}-private-ipv4-addresses": ",".join(
-                                 args.bootstrap_addresses),
-                         }},
+                         # The name the peer's MirrorMaker2 connects to must be on the
+                         # broker certificates, or TLS hostname verification refuses it.
+                         "bootstrap": {
+                             "alternativeNames": [bootstrap_host(args.private_zone)],
+                             "annotations": {
+                                 **INTERNAL_NLB,
+                                 f"{LB}-subnets": pulumi.Output.all(
+                                     *args.bootstrap_subnet_ids).apply(",".join),
+                                 f"{LB}-private-ipv4-addresses": ",".join(
+                                     args.bootstrap_addresses),
+                             }},
                      }},
                 ],
                 "config": {

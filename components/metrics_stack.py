@@ -132,7 +132,12 @@ class MetricsStack(pulumi.ComponentResource):
         self._objstore_secret(THANOS_PEER_OBJSTORE, args.peer_replica_bucket)
         kps = self._release("kube-prometheus-stack", "kube-prometheus-stack", self._kps_values())
         self._release("thanos", "thanos", self._thanos_values(), depends_on=[kps])
-        self._release("thanos-peer", "thanos", self._thanos_peer_values(), depends_on=[kps])
+        # The peer's replica bucket is made by the peer stack, which is deployed second from
+        # an empty account: the gateway restarts until the bucket exists, and Pulumi must not
+        # wait for it (bootstrap completes in one pass, east then west).
+        self._release(
+            "thanos-peer", "thanos", self._thanos_peer_values(), depends_on=[kps], skip_await=True
+        )
         self._release(
             "cloudwatch-exporter",
             "prometheus-yet-another-cloudwatch-exporter",
@@ -184,6 +189,7 @@ class MetricsStack(pulumi.ComponentResource):
         chart_key: str,
         values: dict[str, Any],
         depends_on: Sequence[pulumi.Resource] = (),
+        skip_await: bool | None = None,
     ) -> k8s.helm.v3.Release:
         return pinned_release(
             f"{self._name}-{release}",
@@ -191,6 +197,7 @@ class MetricsStack(pulumi.ComponentResource):
             release_name=release,
             namespace=NAMESPACE,
             values=values,
+            skip_await=skip_await,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*self._after, *depends_on]),
         )
 
@@ -417,7 +424,14 @@ class MetricsStack(pulumi.ComponentResource):
         )
         apps.Deployment(
             f"{self._name}-{name}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=NAMESPACE, labels=labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=name,
+                namespace=NAMESPACE,
+                labels=labels,
+                # Its configuration (the routers' credentials) is the operators' to put in
+                # Secrets Manager: the pod starts once it is there; Pulumi must not wait.
+                annotations={"pulumi.com/skipAwait": "true"},
+            ),
             spec=apps.DeploymentSpecArgs(
                 replicas=1,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),

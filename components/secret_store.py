@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 #: Days a deleted secret can still be restored (the maximum Secrets Manager allows).
 RECOVERY_WINDOW_DAYS = 30
@@ -23,15 +24,23 @@ class SecretStoreArgs:
     kms_key_arn: pulumi.Input[str]
     replica_region: str
     replica_kms_key_arn: pulumi.Input[str]
+    #: key -> JSON fields of its first value (``None``: a generated password), for the secrets
+    #: whose credential the platform issues itself.
+    generated: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.secrets:
             raise ValueError("secrets must name at least one secret")
+        unknown = sorted(set(self.generated) - set(self.secrets))
+        if unknown:
+            raise ValueError(f"generated names secrets that are not created: {unknown}")
 
 
 class SecretStore(pulumi.ComponentResource):
-    """Secret containers only: values are put by operators, never held in Pulumi config.
+    """Secret containers; values are put by operators, never held in Pulumi config, except
+    the first value of a secret the platform issues itself (``generated``): a random password
+    Pulumi keeps encrypted in state and never writes again, so rotation stays the operators'.
 
     Replicas are read-only copies kept in sync by Secrets Manager, encrypted with this
     stack's replica key, so the peer region can read them when this region is down.
@@ -61,5 +70,31 @@ class SecretStore(pulumi.ComponentResource):
             )
             for key, description in sorted(args.secrets.items())
         }
+        for key, fields in sorted(args.generated.items()):
+            base = f"{name}-{key.replace('/', '-')}"
+            value = {
+                field_name: fixed
+                if fixed is not None
+                else random.RandomPassword(
+                    f"{base}-{field_name}",
+                    length=32,
+                    special=False,
+                    opts=pulumi.ResourceOptions(parent=self),
+                ).result
+                for field_name, fixed in sorted(fields.items())
+            }
+            aws.secretsmanager.SecretVersion(
+                base,
+                secret_id=secrets[key].id,
+                # Secret: it holds RandomPassword results, which are secrets.
+                secret_string=pulumi.Output.json_dumps(value),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    # Operators rotate it (or add fields) in Secrets Manager: never overwritten,
+                    # never removed with the stack.
+                    ignore_changes=["secretString"],
+                    retain_on_delete=True,
+                ),
+            )
         self.secret_arns = pulumi.Output.all(**{k: s.arn for k, s in secrets.items()})
         self.register_outputs({"secret_arns": self.secret_arns})

@@ -35,6 +35,15 @@ PLATFORM_SECRETS: dict[str, str] = {
     "atlas-prometheus": "MongoDB Atlas Prometheus integration user name and password",
 }
 
+#: Secrets whose credential the platform itself issues: each gets a first value at creation
+#: (key -> JSON fields; ``None`` is a generated password), so a pod that mounts it at the first
+#: deployment starts. Operators may rotate them afterwards (Pulumi never overwrites a value).
+#: ``kafka-mirror`` gains its ``ca_crt`` field once Kafka's cluster CA exists (README).
+GENERATED_SECRETS: dict[str, dict[str, str | None]] = {
+    "grafana-admin": {"admin-user": "admin", "admin-password": None},
+    "kafka-mirror": {"password": None},
+}
+
 #: One secret per Unibeam service, readable only by that service's role (its Redis ACL user,
 #: SMPP binds, API keys): ``unibeam/<service>``.
 SERVICE_SECRETS: dict[str, str] = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -86,6 +86,12 @@ class EdgeSettings(Model):
     traffic_dials: dict[str, int] = Field(default_factory=dict)
     #: Recovery time budget: health-check detection must fit in it.
     rto_seconds: int = Field(default=300, ge=30, le=3600)
+    #: Cloudflare's edge certificate for ``apiHost``: ``advanced`` orders an advanced
+    #: certificate pack (Advanced Certificate Manager) for the zone apex and the host;
+    #: ``universal`` relies on Universal SSL, which covers only the apex and first-level names.
+    edge_certificate: Literal["advanced", "universal"] = "advanced"
+    #: Who issues the advanced certificate (Cloudflare's choices; 90-day validity).
+    certificate_authority: Literal["google", "lets_encrypt", "ssl_com"] = "google"
 
     @field_validator("api_host", "cloudflare_zone")
     @classmethod
@@ -140,6 +146,11 @@ class EdgeSettings(Model):
             region, dial = next(iter(bad.items()))
             raise ValueError(f"{region}: {dial!r} is not a traffic dial (0 to 100 percent)")
         return v
+
+    @property
+    def host_depth(self) -> int:
+        """How many labels ``apiHost`` has below the Cloudflare zone (1: a first-level name)."""
+        return self.api_host.removesuffix(f".{self.cloudflare_zone}").count(".") + 1
 
     @property
     def owns_global_edge(self) -> bool:

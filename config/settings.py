@@ -623,6 +623,14 @@ def _check_edge(s: StackSettings) -> None:
             edge.api_host,
             f"is outside the Cloudflare zone {edge.cloudflare_zone} (edge.cloudflareZone)",
         )
+    if edge.edge_certificate == "universal" and edge.host_depth > 1:
+        raise _fail(
+            f,
+            f"{key}.edgeCertificate",
+            edge.edge_certificate,
+            f"Universal SSL covers {edge.cloudflare_zone} and its first-level names only; "
+            f"{edge.api_host} is {edge.host_depth} levels below it: use 'advanced'",
+        )
     owner_keys = {"activeRegion": edge.active_region, "trafficDials": edge.traffic_dials,
                   "cloudflareAccountId": edge.cloudflare_account_id}  # fmt: skip
     if not edge.owns_global_edge:
