@@ -204,6 +204,7 @@ cluster = RegionalCluster(
         public_subnet_ids=network.public_subnet_ids,
         public_endpoint_cidrs=settings.cluster.public_endpoint_cidrs,
         admin_role_arns=settings.cluster.admin_role_arns,
+        preview_role_arns=settings.cluster.preview_role_arns,
         secrets_key_arn=keys.eks_key_arn,
         logs_key_arn=keys.logs_key_arn,
         ebs_key_arn=keys.ebs_key_arn,

@@ -20,6 +20,9 @@ from components._iam import kms_use, pod_identity
 from config.placement import EVERY_NODE_TOLERATIONS, GroupPlacement
 
 LOKI_SA = "loki"
+#: Memory of Loki's memcached caches (MB); each pod requests 1.2 x this.
+CHUNKS_CACHE_MB = 2048
+RESULTS_CACHE_MB = 512
 #: Loki's entry point inside the cluster (the gateway in front of the write and read paths).
 LOKI_URL_TEMPLATE = "http://loki-gateway.{namespace}.svc"
 
@@ -176,6 +179,11 @@ class LogStack(pulumi.ComponentResource):
             "indexGateway": {**stateless, "persistence": disk},
             "compactor": {"replicas": 1, "persistence": disk},
             "gateway": {"replicas": args.replicas},
+            # The memcached caches take their own placement (the chart's ``defaults`` reach
+            # Loki's pods only) and a size Monitor workers hold: the request is 1.2 x the
+            # allocated MB (chunks default 8192, a 9.8 GiB pod).
+            "chunksCache": {**monitor, "allocatedMemory": CHUNKS_CACHE_MB},
+            "resultsCache": {**monitor, "allocatedMemory": RESULTS_CACHE_MB},
             "singleBinary": {"replicas": 0},
             "read": {"replicas": 0},
             "write": {"replicas": 0},

@@ -16,6 +16,8 @@ from components._iam import pod_identity_role
 from config.catalog import EKS_CONTROL_PLANE_LOG_TYPES
 
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+#: Read-only on everything, Secrets included (a refreshed preview reads Helm's release state).
+ADMIN_VIEW_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy"
 #: Name of the encrypted gp3 StorageClass made the cluster default.
 DEFAULT_STORAGE_CLASS = "gp3-encrypted"
 
@@ -31,7 +33,11 @@ class RegionalClusterArgs:
     public_subnet_ids: Sequence[pulumi.Input[str]]
     #: Empty turns the public API endpoint off (the private one is always on).
     public_endpoint_cidrs: Sequence[str]
+    #: Cluster admins (break-glass, operators). Never the deploying role: EKS makes the
+    #: cluster's creator an admin itself, and a second entry for it is refused.
     admin_role_arns: Sequence[str]
+    #: Read-only roles (CI previews).
+    preview_role_arns: Sequence[str] = ()
     secrets_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
     ebs_key_arn: pulumi.Input[str]
@@ -41,6 +47,9 @@ class RegionalClusterArgs:
     def __post_init__(self) -> None:
         if "0.0.0.0/0" in self.public_endpoint_cidrs:
             raise ValueError("public_endpoint_cidrs must not open the API to the internet")
+        roles = [*self.admin_role_arns, *self.preview_role_arns]
+        if len(set(roles)) != len(roles):
+            raise ValueError("a role may have one access entry: admin or preview, once")
 
 
 class RegionalCluster(pulumi.ComponentResource):
@@ -79,17 +88,21 @@ class RegionalCluster(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        admins = {
+        entries = {
             arn.rsplit("/", 1)[-1]: eks.AccessEntryArgs(
                 principal_arn=arn,
                 access_policies={
-                    "cluster-admin": eks.AccessPolicyAssociationArgs(
-                        policy_arn=CLUSTER_ADMIN_POLICY,
+                    kind: eks.AccessPolicyAssociationArgs(
+                        policy_arn=policy,
                         access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
                     )
                 },
             )
-            for arn in args.admin_role_arns
+            for arns, kind, policy in (
+                (args.admin_role_arns, "cluster-admin", CLUSTER_ADMIN_POLICY),
+                (args.preview_role_arns, "admin-view", ADMIN_VIEW_POLICY),
+            )
+            for arn in arns
         }
         public = bool(args.public_endpoint_cidrs)
         self.cluster = eks.Cluster(
@@ -103,7 +116,7 @@ class RegionalCluster(pulumi.ComponentResource):
             endpoint_public_access=public,
             public_access_cidrs=list(args.public_endpoint_cidrs) if public else None,
             authentication_mode=eks.AuthenticationMode.API,
-            access_entries=admins,
+            access_entries=entries,
             enabled_cluster_log_types=list(EKS_CONTROL_PLANE_LOG_TYPES),
             encryption_config_key_arn=args.secrets_key_arn,
             deletion_protection=True,
@@ -120,7 +133,10 @@ class RegionalCluster(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, protect=True, depends_on=[log_group]),
         )
-        self.cluster_name = pulumi.Output.from_input(args.cluster_name)
+        # The name, once the cluster exists: what names the cluster through it waits for it.
+        self.cluster_name = self.cluster.cluster_security_group_id.apply(
+            lambda _: args.cluster_name
+        )
         self.kubeconfig = pulumi.Output.secret(self.cluster.kubeconfig_json)
         self.cluster_security_group_id = self.cluster.cluster_security_group_id
         self.k8s_provider = k8s.Provider(

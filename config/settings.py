@@ -124,7 +124,15 @@ class ClusterSettings(Model):
     public_endpoint_cidrs: tuple[str, ...] = Field(
         description="CIDRs allowed on the public API endpoint; empty turns it off"
     )
+    #: The role `pulumi up` runs as. EKS makes the cluster's creator an admin by itself
+    #: (pulumi-eks always asks for it), so this role gets no access entry of its own: a second
+    #: entry for the same principal is refused (ResourceInUseException).
+    deployer_role_arn: str | None = None
+    #: Break-glass and operator roles: cluster admin.
     admin_role_arns: tuple[str, ...] = ()
+    #: Read-only roles (CI previews with refresh): view everything, Secrets included, because
+    #: Helm keeps its release state in Secrets.
+    preview_role_arns: tuple[str, ...] = ()
     log_retention_days: int = 90
 
     @field_validator("kubernetes_version", mode="before")
@@ -150,15 +158,37 @@ class ClusterSettings(Model):
             raise ValueError("EKS accepts at most 40 public access CIDRs")
         return cidrs
 
-    @field_validator("admin_role_arns")
+    @field_validator("admin_role_arns", "preview_role_arns")
     @classmethod
-    def _admins(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+    def _roles(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         bad = [a for a in v if not ROLE_ARN_RE.match(a)]
         if bad:
             raise ValueError(
                 f"{bad[0]!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
             )
+        if len(set(v)) != len(v):
+            raise ValueError("lists a role twice (one access entry per role)")
         return v
+
+    @field_validator("deployer_role_arn")
+    @classmethod
+    def _deployer(cls, v: str | None) -> str | None:
+        if v is not None and not ROLE_ARN_RE.match(v):
+            raise ValueError(f"{v!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+        return v
+
+    @model_validator(mode="after")
+    def _one_entry_per_role(self) -> ClusterSettings:
+        if self.deployer_role_arn in (*self.admin_role_arns, *self.preview_role_arns):
+            raise ValueError(
+                f"deployerRoleArn {self.deployer_role_arn} is also in adminRoleArns or "
+                "previewRoleArns: EKS already makes the cluster's creator an admin, and a second "
+                "access entry for it is refused; leave it out of those lists"
+            )
+        both = sorted(set(self.admin_role_arns) & set(self.preview_role_arns))
+        if both:
+            raise ValueError(f"{both[0]} is in both adminRoleArns and previewRoleArns: pick one")
+        return self
 
     @field_validator("log_retention_days")
     @classmethod
@@ -848,7 +878,12 @@ def advisories(s: StackSettings) -> list[str]:
     if not s.cluster.admin_role_arns:
         notes.append(
             f"{PROJECT}:cluster.adminRoleArns is empty: only the identity that creates the "
-            "cluster gets cluster-admin"
+            "cluster gets cluster-admin (no break-glass role for a failover)"
+        )
+    if s.cluster.deployer_role_arn is None:
+        notes.append(
+            f"{PROJECT}:cluster.deployerRoleArn is not set: name the role `pulumi up` runs as; "
+            "EKS makes the cluster's creator its admin"
         )
     if not s.allowed_account_ids:
         notes.append(

@@ -15,6 +15,7 @@ from tests.conftest import home_opts, run_component
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 KEY = "arn:aws:kms:us-east-1:111122223333:key/"
 ADMIN = "arn:aws:iam::111122223333:role/platform-admins"
+PREVIEW = "arn:aws:iam::111122223333:role/ci-preview"
 
 
 def _cluster(public_cidrs: list[str]) -> PlanView:
@@ -29,6 +30,7 @@ def _cluster(public_cidrs: list[str]) -> PlanView:
                 public_subnet_ids=["subnet-x", "subnet-y", "subnet-z"],
                 public_endpoint_cidrs=public_cidrs,
                 admin_role_arns=[ADMIN],
+                preview_role_arns=[PREVIEW],
                 secrets_key_arn=KEY + "eks",
                 logs_key_arn=KEY + "logs",
                 ebs_key_arn=KEY + "ebs",
@@ -77,7 +79,7 @@ def test_control_plane_is_locked_down(view: PlanView) -> None:
     assert cluster["providers"]["aws"].endswith("pulumi:providers:aws::home")
 
 
-def test_admins_get_cluster_admin_through_access_entries(view: PlanView) -> None:
+def test_admins_and_previews_get_their_access_entries(view: PlanView) -> None:
     entries = view.one("eks:index:Cluster")["inputs"]["accessEntries"]
     assert entries == {
         "platform-admins": {
@@ -88,7 +90,17 @@ def test_admins_get_cluster_admin_through_access_entries(view: PlanView) -> None
                     "accessScope": {"type": "cluster"},
                 }
             },
-        }
+        },
+        # Read-only, Secrets included: a refreshed preview reads Helm's release state.
+        "ci-preview": {
+            "principalArn": PREVIEW,
+            "accessPolicies": {
+                "admin-view": {
+                    "policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy",
+                    "accessScope": {"type": "cluster"},
+                }
+            },
+        },
     }
 
 

@@ -128,6 +128,13 @@ def test_promotion_is_a_role_change_only() -> None:
          r"atnt-platform:cluster\.publicEndpointCidrs .* not the whole internet"),
         (WEST, _cluster(adminRoleArns=["admin"]),
          r"atnt-platform:cluster\.adminRoleArns .* 'admin' is not an IAM role ARN"),
+        (WEST, _cluster(deployerRoleArn="arn:aws:iam::111122223333:role/deployer",
+                        adminRoleArns=["arn:aws:iam::111122223333:role/deployer"]),
+         r"atnt-platform:cluster .* deployerRoleArn arn:aws:iam::111122223333:role/deployer is "
+         r"also in adminRoleArns or previewRoleArns: EKS already makes the cluster's creator"),
+        (WEST, _cluster(adminRoleArns=["arn:aws:iam::111122223333:role/ops"],
+                        previewRoleArns=["arn:aws:iam::111122223333:role/ops"]),
+         r"atnt-platform:cluster .*role/ops is in both adminRoleArns and previewRoleArns"),
         (WEST, {"atnt-platform:cluster": {"publicEndpointCidrs": []}},
          r"atnt-platform:cluster\.kubernetesVersion is missing"),
         (WEST, {"atnt-platform:peerRegion": "eu-west-1"},
@@ -294,7 +301,9 @@ def test_subnet_plan_is_disjoint_and_inside_the_vpc(cidr: str, zones: int) -> No
 def test_a_yaml_syntax_error_is_one_line_naming_file_line_and_column(tmp_path: Path) -> None:
     project = _copy_project(tmp_path)
     west = project / "Pulumi.us-west-2.yaml"
-    west.write_text(west.read_text().replace("    peerVpcCidr:", "   peerVpcCidr:", 1))
+    text = west.read_text()
+    line = text[: text.index("    peerVpcCidr:")].count("\n") + 1
+    west.write_text(text.replace("    peerVpcCidr:", "   peerVpcCidr:", 1))
     run = subprocess.run(
         [sys.executable, "-m", "offline", "--project", str(project), "--out", str(tmp_path / "o")],
         cwd=PROJECT_DIR,
@@ -303,9 +312,9 @@ def test_a_yaml_syntax_error_is_one_line_naming_file_line_and_column(tmp_path: P
         check=False,
     )
     assert run.returncode == 2
-    (line,) = run.stderr.strip().splitlines()
-    assert line.startswith(
-        "error: Pulumi.us-west-2.yaml:16:4: not valid YAML: expected <block end>"
+    (run_line,) = run.stderr.strip().splitlines()
+    assert run_line.startswith(
+        f"error: Pulumi.us-west-2.yaml:{line}:4: not valid YAML: expected <block end>"
     )
 
 
