@@ -341,7 +341,12 @@ kafka = Kafka(
         )
         if mirror_source and not settings.is_active
         else None,
-        wait_for=[services.strimzi_operator, *services.secrets_store, cluster.pod_identity_agent],
+        wait_for=[
+            services.strimzi_operator,
+            *services.secrets_store,
+            cluster.pod_identity_agent,
+            secrets.first_values[KAFKA_MIRROR_SECRET],
+        ],
     ),
     opts=in_cluster,
 )
@@ -459,7 +464,8 @@ Grafana(
         logs_url=logs.loki_url,
         admin_secret_name=secret_name("grafana-admin"),
         log_level=obs.log_level,
-        wait_for=[metrics, *observability_ready],
+        # Its pod mounts the admin secret: only once the secret has its first value.
+        wait_for=[metrics, *observability_ready, secrets.first_values["grafana-admin"]],
     ),
     opts=in_cluster,
 )

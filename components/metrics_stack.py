@@ -30,8 +30,6 @@ from config.versions import THANOS_IMAGE
 NAMESPACE = "monitoring"
 KPS = "kps"  # fullnameOverride: short, fixed names (kps-prometheus, kps-thanos-discovery)
 PROMETHEUS_SA = "prometheus"
-THANOS_OBJSTORE = "thanos-objstore"
-THANOS_PEER_OBJSTORE = "thanos-objstore-peer"
 MKTXP_PORT = 49090
 
 
@@ -128,8 +126,6 @@ class MetricsStack(pulumi.ComponentResource):
                 "cloudwatch:ListMetrics", "tag:GetResources"]},
         ])  # fmt: skip
 
-        self._objstore_secret(THANOS_OBJSTORE, args.metrics_bucket)
-        self._objstore_secret(THANOS_PEER_OBJSTORE, args.peer_replica_bucket)
         kps = self._release("kube-prometheus-stack", "kube-prometheus-stack", self._kps_values())
         self._release("thanos", "thanos", self._thanos_values(), depends_on=[kps])
         # The peer's replica bucket is made by the peer stack, which is deployed second from
@@ -169,19 +165,15 @@ class MetricsStack(pulumi.ComponentResource):
         # Pods get credentials only if created after their association: everything after it.
         self._after.append(association)
 
-    def _objstore_secret(self, secret: str, bucket: pulumi.Input[str]) -> None:
-        """Thanos object storage configuration: no keys, Pod Identity credentials."""
+    def _objstore(self, bucket: pulumi.Input[str]) -> pulumi.Output[dict[str, Any]]:
+        """Thanos object storage configuration: no keys, Pod Identity credentials. The charts
+        render it into their own Secret; in the values, it shows which bucket each part
+        reads (the plan's checks look at it)."""
         region = self._args.region
-        config = pulumi.Output.from_input(bucket).apply(
-            lambda b: yaml.safe_dump({"type": "S3", "config": {
-                "bucket": b, "endpoint": f"s3.{region}.amazonaws.com", "region": region}})
+        return pulumi.Output.from_input(bucket).apply(
+            lambda b: {"type": "S3", "config": {
+                "bucket": b, "endpoint": f"s3.{region}.amazonaws.com", "region": region}}
         )  # fmt: skip
-        k8s.core.v1.Secret(
-            f"{self._name}-{secret}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=secret, namespace=NAMESPACE),
-            string_data={"objstore.yml": config},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=self._after),
-        )
 
     def _release(
         self,
@@ -247,8 +239,8 @@ class MetricsStack(pulumi.ComponentResource):
                 "resources": {"requests": {"storage": f"{args.prometheus_storage_gib}Gi"}}}}},
             "thanos": {
                 "image": "{registry}/{repository}:{tag}".format(**THANOS_IMAGE),
-                "objectStorageConfig": {
-                    "existingSecret": {"name": THANOS_OBJSTORE, "key": "objstore.yml"}},
+                # kube-prometheus-stack renders it into <fullname>-prometheus.
+                "objectStorageConfig": {"secret": self._objstore(args.metrics_bucket)},
             },
             "additionalScrapeConfigs": scrape,
         }  # fmt: skip
@@ -297,7 +289,7 @@ class MetricsStack(pulumi.ComponentResource):
         days = args.metrics_retention_days
         volume = {"enabled": True, "storageClass": args.storage_class, "size": "50Gi"}
         values.update({
-            "existingObjstoreSecret": THANOS_OBJSTORE,
+            "objstoreConfig": self._objstore(args.metrics_bucket).apply(yaml.safe_dump),
             "query": {
                 "enabled": True, **monitor, "replicaCount": 2,
                 "replicaLabel": ["prometheus_replica"],
@@ -325,7 +317,7 @@ class MetricsStack(pulumi.ComponentResource):
         monitor = args.monitor.pod_values()
         values.update({
             "fullnameOverride": "thanos-peer",
-            "existingObjstoreSecret": THANOS_PEER_OBJSTORE,
+            "objstoreConfig": self._objstore(args.peer_replica_bucket).apply(yaml.safe_dump),
             "storegateway": {"enabled": True, **monitor,
                              "persistence": {"enabled": True, "storageClass": args.storage_class,
                                              "size": "50Gi"},

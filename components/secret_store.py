@@ -48,6 +48,8 @@ class SecretStore(pulumi.ComponentResource):
 
     #: key -> secret ARN.
     secret_arns: pulumi.Output[dict[str, str]]
+    #: key -> the first value of a generated secret: whatever mounts it waits for this.
+    first_values: dict[str, aws.secretsmanager.SecretVersion]
 
     def __init__(
         self, name: str, args: SecretStoreArgs, opts: pulumi.ResourceOptions | None = None
@@ -70,6 +72,7 @@ class SecretStore(pulumi.ComponentResource):
             )
             for key, description in sorted(args.secrets.items())
         }
+        self.first_values = {}
         for key, fields in sorted(args.generated.items()):
             base = f"{name}-{key.replace('/', '-')}"
             value = {
@@ -83,7 +86,7 @@ class SecretStore(pulumi.ComponentResource):
                 ).result
                 for field_name, fixed in sorted(fields.items())
             }
-            aws.secretsmanager.SecretVersion(
+            self.first_values[key] = aws.secretsmanager.SecretVersion(
                 base,
                 secret_id=secrets[key].id,
                 # Secret: it holds RandomPassword results, which are secrets.

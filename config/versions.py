@@ -33,6 +33,11 @@ class Chart:
     version: str
     #: Helm repository URL, or ``None`` when ``name`` is a full ``oci://`` reference.
     repo: str | None = None
+    #: API groups whose CRDs the chart installs: custom resources of these groups wait for
+    #: its release (the plan's ordering check).
+    crd_groups: tuple[str, ...] = ()
+    #: Whether the chart runs pods (a CRD-only chart does not: nothing to wait for).
+    workloads: bool = True
 
     @property
     def chart(self) -> str:
@@ -43,32 +48,55 @@ class Chart:
 #: Charts, pinned (decisions.md section 4). Their defaults are checked by the tests.
 CHARTS: dict[str, Chart] = {
     "karpenter": Chart("oci://public.ecr.aws/karpenter/karpenter", "1.14.1"),
-    "karpenter-crd": Chart("oci://public.ecr.aws/karpenter/karpenter-crd", "1.14.1"),
+    "karpenter-crd": Chart(
+        "oci://public.ecr.aws/karpenter/karpenter-crd",
+        "1.14.1",
+        crd_groups=("karpenter.sh", "karpenter.k8s.aws"),
+        workloads=False,
+    ),
     "metrics-server": Chart(
         "metrics-server", "3.13.1", "https://kubernetes-sigs.github.io/metrics-server/"
     ),
     "aws-load-balancer-controller": Chart(
-        "aws-load-balancer-controller", "3.5.0", "https://aws.github.io/eks-charts"
+        "aws-load-balancer-controller",
+        "3.5.0",
+        "https://aws.github.io/eks-charts",
+        crd_groups=("elbv2.k8s.aws", "aga.k8s.aws"),
     ),
     "reflector": Chart("reflector", "10.0.63", "https://emberstack.github.io/helm-charts"),
     "secrets-store-csi-driver": Chart(
         "secrets-store-csi-driver",
         "1.6.0",
         "https://kubernetes-sigs.github.io/secrets-store-csi-driver/charts",
+        crd_groups=("secrets-store.csi.x-k8s.io",),
     ),
     "secrets-store-csi-driver-provider-aws": Chart(
         "secrets-store-csi-driver-provider-aws",
         "3.1.1",
         "https://aws.github.io/secrets-store-csi-driver-provider-aws",
     ),
-    "strimzi-kafka-operator": Chart("oci://quay.io/strimzi-helm/strimzi-kafka-operator", "1.2.0"),
-    "argo-cd": Chart("argo-cd", "10.1.1", "https://argoproj.github.io/argo-helm"),
+    "strimzi-kafka-operator": Chart(
+        "oci://quay.io/strimzi-helm/strimzi-kafka-operator",
+        "1.2.0",
+        crd_groups=("kafka.strimzi.io", "core.strimzi.io"),
+    ),
+    "argo-cd": Chart(
+        "argo-cd", "10.1.1", "https://argoproj.github.io/argo-helm", crd_groups=("argoproj.io",)
+    ),
     "kube-prometheus-stack": Chart(
-        "kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts"
+        "kube-prometheus-stack",
+        "88.5.3",
+        "https://prometheus-community.github.io/helm-charts",
+        crd_groups=("monitoring.coreos.com",),
     ),
     "thanos": Chart("oci://registry-1.docker.io/bitnamicharts/thanos", "17.6.0"),
     "loki": Chart("loki", "18.11.0", "https://grafana-community.github.io/helm-charts"),
-    "alloy": Chart("alloy", "1.11.1", "https://grafana.github.io/helm-charts"),
+    "alloy": Chart(
+        "alloy",
+        "1.11.1",
+        "https://grafana.github.io/helm-charts",
+        crd_groups=("monitoring.grafana.com",),
+    ),
     "grafana": Chart("grafana", "12.11.1", "https://grafana-community.github.io/helm-charts"),
     "prometheus-yet-another-cloudwatch-exporter": Chart(
         "prometheus-yet-another-cloudwatch-exporter",

@@ -22,6 +22,7 @@ from offline.summary import dumps, summarize
 from offline.verify import (
     Checks,
     StackFindings,
+    add_deployability,
     add_policy,
     check_schema,
     set_lines,
@@ -75,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             s: checks(p.findings or StackFindings(s), p.document) for s, p in planned.items()
         }
         add_policy(findings, documents)
+        add_deployability(findings, documents, checks.charts)
     for stack_file in stack_files:
         stack = stack_file.stack
         (args.out / f"{stack}.json").write_text(dumps(documents[stack]))

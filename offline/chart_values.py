@@ -11,6 +11,7 @@ folders are reference data the team keeps outside this repository (``ATNT_CHARTS
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -64,6 +65,12 @@ def charts_dir(project_dir: Path) -> Path | None:
     configured = os.environ.get("ATNT_CHARTS_DIR")
     candidate = Path(configured) if configured else project_dir.parent / "shared" / "charts"
     return candidate if (candidate / "INDEX.md").is_file() else None
+
+
+@functools.cache
+def cached_defaults(charts: Path, folder: str) -> ChartDefaults:
+    """A chart's defaults, read once per run (both stacks and every check use the same)."""
+    return ChartDefaults.load(charts, folder)
 
 
 def chart_folder(chart: str) -> str:

@@ -6,6 +6,9 @@
 - CRDs: every custom resource validates against its CRD's OpenAPI schema, unknown fields
   included;
 - policy: the CrossGuard policy pack's rules, run offline;
+- deploy: what a real first ``pulumi up`` would race, be refused or wait on forever, and the
+  traffic the network would drop (``offline/deploy``: ordering, credentials, endpoints,
+  firewall symmetry, image hosts, first-mount secrets, certificates);
 - cost: the monthly estimate per stack from the dated price table.
 
 ``python -m offline`` runs it after planning; ``python -m offline.verify`` runs it alone on
@@ -25,9 +28,11 @@ from typing import Any
 
 from config.prices import load_prices
 from config.versions import CHARTS
-from offline.chart_values import ChartDefaults, chart_folder, charts_dir
+from offline.chart_values import cached_defaults, chart_folder, charts_dir
 from offline.cost import CostError, CostReport, estimate, ratio
 from offline.crd_schemas import CrdCatalog
+from offline.deploy import CHECKS as DEPLOY_CHECKS
+from offline.deploy import check_plans
 from offline.schema_check import check_document
 from offline.view import PlanView
 from policy.offline import evaluate
@@ -51,12 +56,6 @@ class StackFindings:
     cost: CostReport | None = None
 
 
-@functools.cache
-def _defaults(charts: Path, folder: str) -> ChartDefaults:
-    """A chart's defaults, read once per run (both stacks use the same charts)."""
-    return ChartDefaults.load(charts, folder)
-
-
 def check_values(document: Mapping[str, Any], charts: Path | None) -> tuple[list[str], str]:
     """Unknown Helm values keys of every release in a plan document."""
     if charts is None:
@@ -72,7 +71,7 @@ def check_values(document: Mapping[str, Any], charts: Path | None) -> tuple[list
             if values:
                 errors.append(f"{r['name']}: no defaults of chart {folder} to check values")
             continue
-        defaults = _defaults(charts, folder)
+        defaults = cached_defaults(charts, folder)
         errors += [f"{r['name']} ({folder}): values key {k} is not in the chart"
                    for k in defaults.unknown_keys(values)]  # fmt: skip
         checked += 1
@@ -126,7 +125,7 @@ class Checks:
         for chart in CHARTS.values():
             folder = chart_folder(chart.chart)
             if (self.charts / folder / "values.yaml").is_file():
-                _defaults(self.charts, folder)
+                cached_defaults(self.charts, folder)
 
     def __call__(self, f: StackFindings, document: Mapping[str, Any]) -> StackFindings:
         """Add the Helm values, CRD and cost findings of one stack's plan document."""
@@ -160,6 +159,19 @@ def add_policy(
         }
 
 
+def add_deployability(
+    findings: Mapping[str, StackFindings],
+    documents: Mapping[str, Mapping[str, Any]],
+    charts: Path | None,
+) -> None:
+    """The deployability checks over the whole set (some need every stack)."""
+    found = check_plans(documents, charts)
+    for stack, f in findings.items():
+        problems = found.get(stack, [])
+        f.errors += [f"deploy {p}" for p in problems]
+        f.counts["deploy"] = f"{len(problems)} problems in {len(DEPLOY_CHECKS)} checks"
+
+
 def verify(
     documents: Mapping[str, Mapping[str, Any]],
     charts: Path | None,
@@ -169,6 +181,7 @@ def verify(
     checks = Checks(charts, prices)
     findings = {s: checks(check_schema(s, d), d) for s, d in documents.items()}
     add_policy(findings, documents)
+    add_deployability(findings, documents, charts)
     return findings
 
 

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from pulumi.runtime import rpc
 
-from config.stack_files import read_all
-from offline.plan import plan_stack
 from offline.view import PlanView
-from tests.conftest import PROJECT_DIR
 
 STACKS = [("us-east-1", "us-west-2"), ("us-west-2", "us-east-1")]
 
@@ -61,40 +57,19 @@ def test_each_role_touches_only_its_own_buckets(stack: tuple[PlanView, str, str]
     assert _buckets_touched(v, "grafana") == set()
 
 
-@pytest.fixture(scope="module")
-def objstores() -> dict[str, dict[str, dict]]:
-    """stack -> objstore Secret name -> Thanos objstore config (Secret data is redacted in the
-    plan file: read the registrations)."""
-    found: dict[str, dict[str, dict]] = {}
-    references: dict = {}
-    for stack_file in read_all(PROJECT_DIR):
-        plan = plan_stack(PROJECT_DIR, stack_file, references)
-        references[stack_file.stack] = plan.outputs
-        found[stack_file.stack] = {
-            r.inputs["metadata"]["name"]: yaml.safe_load(
-                rpc.unwrap_rpc_secret(r.inputs["stringData"])["objstore.yml"])
-            for r in plan.registrations if r.type == "kubernetes:core/v1:Secret"
-        }  # fmt: skip
-    return found
-
-
-def test_compactors_act_only_on_their_own_bucket(
-    stack: tuple[PlanView, str, str], objstores: dict[str, dict[str, dict]]
-) -> None:
+def test_compactors_act_only_on_their_own_bucket(stack: tuple[PlanView, str, str]) -> None:
     v, region, peer = stack
-    secrets = objstores[region]
     own, peer_replica = _release(v, "thanos"), _release(v, "thanos-peer")
     assert own["values"]["compactor"]["enabled"] is True
-    assert secrets[own["values"]["existingObjstoreSecret"]]["config"]["bucket"] == (
+    assert yaml.safe_load(own["values"]["objstoreConfig"])["config"]["bucket"] == (
         f"atnt-unibeam-metrics-{region}"
     )
     assert peer_replica["values"]["compactor"]["enabled"] is False
-    replica = secrets[peer_replica["values"]["existingObjstoreSecret"]]["config"]["bucket"]
+    replica = yaml.safe_load(peer_replica["values"]["objstoreConfig"])["config"]["bucket"]
     assert replica == f"atnt-unibeam-metrics-{peer}-replica"
     sidecar = _release(v, "kube-prometheus-stack")["values"]["prometheus"]["prometheusSpec"]
-    assert (
-        sidecar["thanos"]["objectStorageConfig"]["existingSecret"]["name"]
-        == (own["values"]["existingObjstoreSecret"])
+    assert sidecar["thanos"]["objectStorageConfig"]["secret"] == yaml.safe_load(
+        own["values"]["objstoreConfig"]
     )
 
 

@@ -37,7 +37,7 @@ def test_the_real_plans_pass_every_check_and_are_priced(documents: Documents) ->
     findings = verify(documents, CHARTS)
     for stack, f in findings.items():
         assert f.errors == [], stack
-        assert set(f.counts) == {"policy", "schema", "values", "crds"}
+        assert set(f.counts) == {"policy", "schema", "values", "crds", "deploy"}
         assert f.cost is not None and f.cost.total > 0
         assert any(line.startswith("cost        ") for line in summary_lines(f))
 
