@@ -527,6 +527,7 @@ if edge.reads_stack is not None:
             traffic_dials=edge.traffic_dials,
             api_host=edge.api_host,
             cloudflare_zone=edge.cloudflare_zone,
+            accelerator_addresses=edge.accelerator_addresses,
             cloudflare_zone_id=edge.cloudflare_zone_id,
             edge_certificate_authority=edge.certificate_authority
             if edge.edge_certificate == "advanced"

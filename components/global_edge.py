@@ -62,6 +62,8 @@ class GlobalEdgeArgs:
     cloudflare_zone: str
     cloudflare_zone_id: str
     cloudflare_account_id: str
+    #: BYOIP IPv4 addresses of the accelerator (empty: AWS assigns them).
+    accelerator_addresses: Sequence[str]
     #: The issuer of an advanced edge certificate for the zone apex and ``api_host``; None
     #: when Universal SSL covers the host (a first-level name).
     edge_certificate_authority: str | None
@@ -159,6 +161,8 @@ class GlobalEdge(pulumi.ComponentResource):
             f"{name}-accelerator",
             name=f"{args.name_prefix}-sim",
             ip_address_type="DUAL_STACK",
+            # BYOIP addresses when the organisation brings its own range (decisions.md 7).
+            ip_addresses=list(args.accelerator_addresses) or None,
             enabled=True,
             attributes=aws.globalaccelerator.AcceleratorAttributesArgs(
                 flow_logs_enabled=True, flow_logs_s3_bucket=logs.bucket, flow_logs_s3_prefix="ga"

@@ -84,6 +84,10 @@ class EdgeSettings(Model):
     active_region: str | None = None
     #: Global Accelerator traffic dial per region, 0-100 (the spec: east 100, west 20).
     traffic_dials: dict[str, int] = Field(default_factory=dict)
+    #: Bring-your-own IPv4 addresses for the accelerator (1 or 2, from a range the
+    #: organisation has provisioned to Global Accelerator); empty: AWS assigns them. The
+    #: architecture document's addresses are AWS-assigned and cannot be asked for.
+    accelerator_addresses: tuple[str, ...] = ()
     #: Recovery time budget: health-check detection must fit in it.
     rto_seconds: int = Field(default=300, ge=30, le=3600)
     #: Cloudflare's edge certificate for ``apiHost``: ``advanced`` orders an advanced
@@ -122,6 +126,20 @@ class EdgeSettings(Model):
     def _port(cls, v: int) -> int:
         if not 1024 <= v <= 65535:
             raise ValueError("must be an unprivileged TCP port (1024-65535)")
+        return v
+
+    @field_validator("accelerator_addresses")
+    @classmethod
+    def _byoip(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if len(v) > 2:
+            raise ValueError("Global Accelerator takes 1 or 2 BYOIP IPv4 addresses")
+        for address in v:
+            try:
+                ip = ipaddress.IPv4Address(address)
+            except ValueError:
+                raise ValueError(f"{address!r} is not an IPv4 address") from None
+            if not ip.is_global:
+                raise ValueError(f"{address} is not a public address")
         return v
 
     @field_validator("sim_node_port")

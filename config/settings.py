@@ -663,8 +663,9 @@ def _check_edge(s: StackSettings) -> None:
         )
     owner_keys = {"activeRegion": edge.active_region, "trafficDials": edge.traffic_dials,
                   "cloudflareAccountId": edge.cloudflare_account_id}  # fmt: skip
+    optional_owner_keys = {"acceleratorAddresses": edge.accelerator_addresses}
     if not edge.owns_global_edge:
-        for name, value in owner_keys.items():
+        for name, value in {**owner_keys, **optional_owner_keys}.items():
             if value:
                 raise _fail(
                     f,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from components.network import plan_subnets
 from config.settings import SettingsError
@@ -33,6 +34,11 @@ def _network(**changes: Any) -> dict[str, Any]:
         "egressDomains": [".amazonaws.com"],
     }
     return {"atnt-platform:network": {**base, **changes}}
+
+
+def _east_edge() -> dict[str, Any]:
+    config = yaml.safe_load((PROJECT_DIR / "Pulumi.us-east-1.yaml").read_text())["config"]
+    return dict(config["atnt-platform:edge"])
 
 
 def _cluster(**changes: Any) -> dict[str, Any]:
@@ -126,6 +132,13 @@ def test_promotion_is_a_role_change_only() -> None:
          r"atnt-platform:cluster\.kubernetesVersion = '1\.29' .* must be one of 1\.35, 1\.36"),
         (WEST, _cluster(publicEndpointCidrs=["0.0.0.0/0"]),
          r"atnt-platform:cluster\.publicEndpointCidrs .* not the whole internet"),
+        (WEST, {"atnt-platform:edge": west_edge(acceleratorAddresses=["10.0.0.1"])},
+         r"atnt-platform:edge\.acceleratorAddresses .* 10\.0\.0\.1 is not a public address"),
+        (EAST, {"atnt-platform:edge": {**_east_edge(), "acceleratorAddresses": ["1.1.1.1"]}},
+         r"atnt-platform:edge\.acceleratorAddresses .* belongs to the stack that owns"),
+        (WEST, {"atnt-platform:edge": west_edge(edgeCertificate="universal")},
+         r"atnt-platform:edge\.edgeCertificate = 'universal' .* Universal SSL covers unibeam\.com "
+         r"and its first-level names only; api\.atnt\.unibeam\.com is 2 levels below it"),
         (WEST, _cluster(adminRoleArns=["admin"]),
          r"atnt-platform:cluster\.adminRoleArns .* 'admin' is not an IAM role ARN"),
         (WEST, _cluster(deployerRoleArn="arn:aws:iam::111122223333:role/deployer",
