@@ -365,3 +365,35 @@ def test_each_chart_names_the_crd_groups_it_installs() -> None:
         owners = [key for key, chart in PINS.items() if group in chart.crd_groups]
         assert group in declared, f"{folder} installs {group}, which no pinned chart declares"
         assert any(folder in (key, key.removesuffix("-crd")) for key in owners), (group, folder)
+
+
+needs_charts = pytest.mark.skipif(CHARTS is None, reason="chart defaults not found")
+
+
+@needs_charts
+def test_every_component_a_chart_places_runs_on_its_worker_group(documents: Documents) -> None:
+    def chart_caches(r: Resource) -> None:
+        for cache in ("chunksCache", "resultsCache"):
+            r["inputs"]["values"].pop(cache)  # back to the chart's: no placement of their own
+
+    docs = broken(documents, (EAST, "kubernetes:helm.sh/v3:Release", "logs-loki", chart_caches))
+    assert findings(docs, "placement")[EAST] == [
+        f"Release logs-loki: {cache} has no placement (no node selector or affinity on "
+        "atnt.unibeam.com/worker-group): its pods land on any node"
+        for cache in ("resultsCache", "chunksCache")
+    ]
+
+
+@needs_charts
+def test_no_container_asks_more_memory_than_its_nodes_give(documents: Documents) -> None:
+    def on_spot_at_chart_size(r: Resource) -> None:
+        values = r["inputs"]["values"]
+        values["chunksCache"] = {**values["querier"], "allocatedMemory": 8192}
+        values["chunksCache"].pop("replicas")
+
+    docs = broken(documents, (EAST, "kubernetes:helm.sh/v3:Release", "logs-loki",
+                              on_spot_at_chart_size))  # fmt: skip
+    assert findings(docs, "fits-nodes")[EAST] == [
+        "Release logs-loki: chunksCache requests 9830 Mi of memory, more than a spot node can "
+        "give (3482 Mi of 4 GiB)"
+    ]

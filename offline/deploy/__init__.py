@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from offline.deploy import access, edge, network, ordering
+from offline.deploy import access, edge, network, ordering, placement
 from offline.deploy.graph import PlanGraph
 
 StackCheck = Callable[[PlanGraph, Path | None], list[str]]
@@ -62,6 +62,10 @@ CHECKS: tuple[Check, ...] = (
           stack=network.pod_identity_clients),
     Check("zone-associations", "zones another stack associates keep that association",
           across=network.zone_associations),
+    Check("placement", "every component a chart places runs on its worker group",
+          stack=placement.placement),
+    Check("fits-nodes", "no container requests more memory than its nodes give",
+          stack=placement.fits_nodes),
     Check("accelerator-endpoints", "a dual-stack accelerator's endpoints fit its rules",
           across=edge.accelerator_endpoints),
     Check("edge-certificate", "proxied Cloudflare hosts have an edge certificate",
