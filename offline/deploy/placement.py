@@ -168,9 +168,9 @@ def fits_nodes(g: PlanGraph, charts: Path | None) -> list[str]:
     if charts is None:
         return []
     smallest: dict[str, float] = {}
-    for group in g.of_type("aws:eks/nodeGroup:NodeGroup"):
-        label = (group["inputs"].get("labels") or {}).get(GROUP_KEY)
-        sizes = [memory_gib(t) for t in group["inputs"].get("instanceTypes") or []]
+    for node_group in g.of_type("aws:eks/nodeGroup:NodeGroup"):
+        label = (node_group["inputs"].get("labels") or {}).get(GROUP_KEY)
+        sizes = [memory_gib(t) for t in node_group["inputs"].get("instanceTypes") or []]
         known = [s for s in sizes if s is not None]
         if label and known:
             smallest[str(label)] = min(known)
