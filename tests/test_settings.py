@@ -270,17 +270,22 @@ def _copy_project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_plan_command_refuses_a_bad_stack_file_before_planning(tmp_path: Path) -> None:
-    project = _copy_project(tmp_path)
-    east = project / "Pulumi.us-east-1.yaml"
-    east.write_text(east.read_text().replace("role: active", "role: standby"))
-    run = subprocess.run(
-        [sys.executable, "-m", "offline", "--project", str(project), "--out", str(tmp_path / "o")],
+def _plan(project: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m offline`` on a copy of the project, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "offline", "--project", str(project), "--out", str(out)],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_plan_command_refuses_a_bad_stack_file_before_planning(tmp_path: Path) -> None:
+    project = _copy_project(tmp_path)
+    east = project / "Pulumi.us-east-1.yaml"
+    east.write_text(east.read_text().replace("role: active", "role: standby"))
+    run = _plan(project, tmp_path / "o")
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [
         "error: Pulumi.us-east-1.yaml: atnt-platform:role = 'standby' is invalid: "
@@ -317,13 +322,7 @@ def test_a_yaml_syntax_error_is_one_line_naming_file_line_and_column(tmp_path: P
     text = west.read_text()
     line = text[: text.index("    peerVpcCidr:")].count("\n") + 1
     west.write_text(text.replace("    peerVpcCidr:", "   peerVpcCidr:", 1))
-    run = subprocess.run(
-        [sys.executable, "-m", "offline", "--project", str(project), "--out", str(tmp_path / "o")],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = _plan(project, tmp_path / "o")
     assert run.returncode == 2
     (run_line,) = run.stderr.strip().splitlines()
     assert run_line.startswith(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from config.credentials import REQUIRED_PROVIDER_INPUTS
 from offline.deploy.graph import PlanGraph, Resource, strings
@@ -113,19 +112,9 @@ def _principals(g: PlanGraph) -> Iterable[tuple[str, Resource]]:
         yield str(entry["inputs"].get("principalArn")), entry
 
 
-def _deployer(g: PlanGraph) -> str | None:
-    raw: Any = (g.document.get("config") or {}).get("atnt-platform:cluster")
-    try:
-        cluster = json.loads(raw) if isinstance(raw, str) else raw
-    except json.JSONDecodeError:
-        return None
-    value = cluster.get("deployerRoleArn") if isinstance(cluster, Mapping) else None
-    return str(value) if value else None
-
-
 def access_entries(g: PlanGraph) -> list[str]:
     seen: dict[str, Resource] = {}
-    deployer = _deployer(g)
+    deployer = g.setting("cluster", "deployerRoleArn")
     problems = []
     for principal, where in _principals(g):
         if principal in seen:

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -85,16 +84,6 @@ def _target_groups(g: PlanGraph, lb: Resource) -> list[Resource]:
     return found
 
 
-def _zone_name(g: PlanGraph) -> str | None:
-    raw = (g.document.get("config") or {}).get("atnt-platform:edge")
-    try:
-        edge = json.loads(raw) if isinstance(raw, str) else raw
-    except json.JSONDecodeError:
-        return None
-    zone = edge.get("cloudflareZone") if isinstance(edge, Mapping) else None
-    return str(zone) if zone else None
-
-
 def _covers(pattern: str, host: str) -> bool:
     if pattern.startswith("*."):
         return host.count(".") == pattern.count(".") and host.endswith(pattern[1:])
@@ -102,7 +91,7 @@ def _covers(pattern: str, host: str) -> bool:
 
 
 def edge_certificate(g: PlanGraph) -> list[str]:
-    zone = _zone_name(g)
+    zone = g.setting("edge", "cloudflareZone")
     packs = g.of_type("cloudflare:index/certificatePack:CertificatePack")
     problems = []
     for balancer in g.of_type("cloudflare:index/loadBalancer:LoadBalancer"):

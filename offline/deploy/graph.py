@@ -13,6 +13,7 @@ A resource starts only after everything it waits for exists. It waits for
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from typing import Any
@@ -106,6 +107,17 @@ class PlanGraph:
         and its region for regional services (S3 bucket names, IAM, Route 53, accelerators
         and Cloudflare are global)."""
         return (None if r["type"].startswith(GLOBAL_TYPES) else self.region_of(r), str(r["id"]))
+
+    def setting(self, key: str, field: str) -> str | None:
+        """A field of one of the program's settings as the plan's configuration holds it
+        (``setting("edge", "cloudflareZone")``); None when unset or unreadable."""
+        raw = (self.document.get("config") or {}).get(f"atnt-platform:{key}")
+        try:
+            value = json.loads(raw) if isinstance(raw, str) else raw
+        except json.JSONDecodeError:
+            return None
+        found = value.get(field) if isinstance(value, Mapping) else None
+        return str(found) if found else None
 
     def of_type(self, *types: str) -> list[Resource]:
         return [r for r in self.resources if r["type"] in types]
