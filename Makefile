@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 STACK  ?= us-east-1
 
-.PHONY: venv plan verify benchmark test lint check preview up clean
+.PHONY: venv plan verify benchmark drill promote failback test lint check preview up clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -26,6 +26,15 @@ verify: $(STAMP)  ## the checks alone, on the plan files make plan wrote
 
 benchmark: $(STAMP)  ## make plan's time against importing the SDKs (ratio)
 	@$(BIN)/python -m offline.benchmark
+
+drill: $(STAMP)  ## rehearse promotion and failback offline: what each step changes, and where
+	@$(BIN)/python -m offline.drill
+
+promote: $(STAMP)  ## the runbook's promotion on the stack files: make promote REGION=us-west-2 [DRY_RUN=1]
+	@$(BIN)/python -m offline.promote $(REGION) $(if $(DRY_RUN),--dry-run)
+
+failback: $(STAMP)  ## failback on the stack files: make failback REGION=us-east-1 STEP=1|2 [DRY_RUN=1]
+	@$(BIN)/python -m offline.failback $(REGION) --step $(STEP) $(if $(DRY_RUN),--dry-run)
 
 test: $(STAMP)  ## the test suite (Pulumi mocks, no cloud)
 	@$(BIN)/python -m pytest -q

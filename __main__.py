@@ -80,18 +80,26 @@ tags = {
 }
 
 
-def _provider(provider_region: str) -> aws.Provider:
-    return aws.Provider(
-        f"aws-{provider_region}",
-        region=provider_region,
-        allowed_account_ids=list(settings.allowed_account_ids) or None,
-        default_tags=aws.ProviderDefaultTagsArgs(tags=tags),
-    )
-
-
 # Providers: this region, and the peer region for the replicas this stack owns.
-home_provider = _provider(region)
-peer_provider = _provider(peer)
+home_provider = aws.Provider(
+    f"aws-{region}",
+    region=region,
+    # Checked through STS in this region when the provider is configured.
+    allowed_account_ids=list(settings.allowed_account_ids) or None,
+    default_tags=aws.ProviderDefaultTagsArgs(tags=tags),
+)
+# The peer region's provider makes no call when it is configured, only when a resource
+# through it changes: a promotion runs while the peer region (and its STS) may be down
+# (decisions.md 9). It uses the home provider's credentials, whose account that one checks;
+# an account check here would need the account lookup it skips.
+peer_provider = aws.Provider(
+    f"aws-{peer}",
+    region=peer,
+    skip_credentials_validation=True,
+    skip_requesting_account_id=True,
+    sts_region=region,
+    default_tags=aws.ProviderDefaultTagsArgs(tags=tags),
+)
 # Generated first values of the secrets the platform issues (no cloud behind it).
 random_provider = random.Provider("random")
 home = pulumi.ResourceOptions(providers={"aws": home_provider, "random": random_provider})
@@ -320,7 +328,7 @@ kafka = Kafka(
         account_id=account_id,
         cluster_name=settings.cluster_name,
         version=settings.kafka.version,
-        controllers=kafka_size.controllers,
+        controllers=settings.kafka.controllers,
         brokers=kafka_size.brokers,
         broker_storage_gib=kafka_size.broker_storage_gib,
         controller_storage_gib=kafka_size.controller_storage_gib,
@@ -332,12 +340,12 @@ kafka = Kafka(
         private_zone_id=network.private_zone_id,
         private_zone=settings.network.private_zone,
         own_secret_name=secret_name(KAFKA_MIRROR_SECRET),
+        peer_secret_name=f"{settings.name_prefix}/{peer}/{KAFKA_MIRROR_SECRET}",
         # Only the warm region mirrors; promotion turns this off, failback back on.
         mirror=MirrorArgs(
             source_region=peer,
             bootstrap_servers=mirror_source,
             topics_pattern=settings.kafka.mirror_topics,
-            source_secret_name=f"{settings.name_prefix}/{peer}/{KAFKA_MIRROR_SECRET}",
         )
         if mirror_source and not settings.is_active
         else None,

@@ -71,8 +71,6 @@ class MirrorArgs:
     source_region: str
     bootstrap_servers: str
     topics_pattern: str
-    #: Name of the peer's ``kafka-mirror`` secret (its replica lives in this region).
-    source_secret_name: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,6 +97,10 @@ class KafkaArgs:
     private_zone: str
     #: This region's ``kafka-mirror`` secret (name), readable by the credentials sync.
     own_secret_name: str
+    #: The peer's ``kafka-mirror`` secret (its replica lives in this region): what
+    #: MirrorMaker2 logs in with while this region is warm. Readable in every role, so that
+    #: promotion and failback change no IAM (decisions.md 9).
+    peer_secret_name: str
     mirror: MirrorArgs | None = None
     #: The Strimzi operator, the CSI driver and its provider, the Pod Identity agent.
     wait_for: Sequence[pulumi.Resource] = ()
@@ -262,7 +264,7 @@ class Kafka(pulumi.ComponentResource):
         """
         args, name, ns = self._args, self._name, self._args.namespace
         secret_arn = f"arn:aws:secretsmanager:{args.region}:{{account}}:secret:{{name}}-??????"
-        names = [args.own_secret_name] + ([args.mirror.source_secret_name] if args.mirror else [])
+        names = [args.own_secret_name, args.peer_secret_name]
         account_id = pulumi.Output.from_input(args.account_id)
         arns = [account_id.apply(partial(_arn, secret_arn, n)) for n in names]
         _, association = pod_identity(
@@ -285,7 +287,7 @@ class Kafka(pulumi.ComponentResource):
         )
         sources = {OWN_CREDENTIALS: (args.own_secret_name, ["password"])}
         if args.mirror:
-            sources[SOURCE_CREDENTIALS] = (args.mirror.source_secret_name, ["password", "ca.crt"])
+            sources[SOURCE_CREDENTIALS] = (args.peer_secret_name, ["password", "ca.crt"])
         classes = {
             secret: self._provider_class(secret, source, keys)
             for secret, (source, keys) in sources.items()

@@ -70,7 +70,9 @@ class NodePoolsArgs:
 class NodePools(pulumi.ComponentResource):
     """Launch template per group (IMDSv2 only, hop limit 1, encrypted gp3 root volume, no SSH
     key) and a managed node group with the group's label and taint from the placement
-    contract. ``desiredSize`` is left to autoscalers after creation (ignore_changes).
+    contract. The program owns all three sizes: the managed groups are each worker group's
+    fixed baseline (Karpenter adds the elastic part), and an update that raises ``minSize``
+    must raise ``desiredSize`` with it, or EKS refuses it (minimum above desired).
 
     The hop limit of 1 keeps pods off the instance metadata service: workloads get AWS
     credentials from EKS Pod Identity, never from the node role.
@@ -156,12 +158,7 @@ class NodePools(pulumi.ComponentResource):
                 labels=placement.node_labels,
                 taints=[aws.eks.NodeGroupTaintArgs(**t) for t in placement.eks_taints],
                 tags={**args.tags, "worker-group": group},
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    depends_on=[*attachments, *args.wait_for],
-                    # Autoscalers own the running size; the program owns min and max.
-                    ignore_changes=["scalingConfig.desiredSize"],
-                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*attachments, *args.wait_for]),
             )
         self.node_role_arn = role.arn
         self.register_outputs(

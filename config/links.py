@@ -34,6 +34,9 @@ class KafkaSettings(Model):
     """``atnt-platform:kafka``: the regional Kafka cluster and what the warm role mirrors."""
 
     version: str = "4.3.1"
+    #: KRaft controllers: the same in every role. Strimzi runs a static controller quorum and
+    #: changes its size only with downtime, so promotion must never touch it (decisions.md 9).
+    controllers: int = 3
     #: ``host:port`` of the peer region's replication bootstrap, mirrored while this stack is
     #: warm; its host must be in the peer stack's private zone (checked across stacks).
     mirror_source_bootstrap: str | None = None
@@ -45,6 +48,13 @@ class KafkaSettings(Model):
     def _version(cls, v: str) -> str:
         if v not in KAFKA_VERSIONS:
             raise ValueError(f"must be one of {', '.join(KAFKA_VERSIONS)} (Strimzi 1.2.0)")
+        return v
+
+    @field_validator("controllers")
+    @classmethod
+    def _quorum(cls, v: int) -> int:
+        if v not in (1, 3, 5):
+            raise ValueError("must be 1, 3 or 5 (a KRaft quorum is odd)")
         return v
 
     @field_validator("mirror_source_bootstrap")

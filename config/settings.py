@@ -276,19 +276,22 @@ class ServiceReplicas(Model):
 
 
 class KafkaSize(Model):
-    """The Kafka cluster of one role: KRaft controllers and brokers, and their disks."""
+    """The Kafka cluster of one role: brokers and the disks. The KRaft controllers are not
+    here: their count is one for every role (``kafka.controllers``)."""
 
-    controllers: int
     brokers: int = Field(ge=1, le=12)
     broker_storage_gib: int = Field(ge=10, le=16000)
     controller_storage_gib: int = Field(default=20, ge=10, le=1000)
 
-    @field_validator("controllers")
+    @model_validator(mode="before")
     @classmethod
-    def _quorum(cls, v: int) -> int:
-        if v not in (1, 3, 5):
-            raise ValueError("must be 1, 3 or 5 (a KRaft quorum is odd)")
-        return v
+    def _no_controllers(cls, value: Any) -> Any:
+        if isinstance(value, Mapping) and "controllers" in value:
+            raise ValueError(
+                "controllers is not set per role: Strimzi changes a static KRaft quorum only "
+                "with downtime, so it is one count for both roles (kafka.controllers)"
+            )
+        return value
 
 
 class RoleProfile(Model):
@@ -338,7 +341,7 @@ DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
         "workerGroups": _sizes(unibeam="3/3/9", kafka="3/3/6", spot="2/2/8", monitor="3/3/6"),
         "karpenter": {"cpu": 256, "memoryGib": 1024},
         "services": _replicas(default="3/12", sms="3/12"),
-        "kafka": {"controllers": 3, "brokers": 3, "brokerStorageGib": 200},
+        "kafka": {"brokers": 3, "brokerStorageGib": 200},
         "argocdHa": True,
     },
     "warm": {
@@ -346,7 +349,7 @@ DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
         "workerGroups": _sizes(unibeam="2/2/6", kafka="2/2/6", spot="1/1/4", monitor="2/2/4"),
         "karpenter": {"cpu": 64, "memoryGib": 256},
         "services": _replicas(default="1/4", sms="2/6"),
-        "kafka": {"controllers": 1, "brokers": 2, "brokerStorageGib": 200},
+        "kafka": {"brokers": 2, "brokerStorageGib": 200},
         "argocdHa": False,
     },
 }

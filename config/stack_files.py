@@ -8,6 +8,7 @@ and the set with ``check_stack_set``, and hand the runtime the same config the C
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -82,10 +83,13 @@ def yaml_error_line(path: Path, err: yaml.YAMLError) -> str:
     return f"{where}: not valid YAML: {problem}" + (f" ({context})" if context else "")
 
 
-def read_stack_file(path: Path, overrides: dict[str, Any] | None = None) -> StackFile:
-    """Parse and validate one stack file; ``overrides`` replace whole config keys (tests)."""
+def read_stack_file(
+    path: Path, overrides: dict[str, Any] | None = None, text: str | None = None
+) -> StackFile:
+    """Parse and validate one stack file; ``overrides`` replace whole config keys (tests);
+    ``text`` stands for the file's content (an edit not written yet)."""
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        document = yaml.safe_load(path.read_text() if text is None else text) or {}
     except yaml.YAMLError as err:
         raise SettingsError(yaml_error_line(path, err)) from None
     config: dict[str, Any] = {**(document.get("config") or {}), **(overrides or {})}
@@ -118,14 +122,18 @@ def discover(project_dir: Path) -> list[Path]:
 
 
 def read_all(
-    project_dir: Path, overrides: dict[str, dict[str, Any]] | None = None
+    project_dir: Path,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> list[StackFile]:
-    """Read and validate every stack file, then the rules across them.
+    """Read and validate every stack file, then the rules across them; ``texts`` (stack ->
+    content) stand for files as an edit would leave them.
 
     Returned in deployment order: the active region first (the other stacks read it).
     """
     files = [
-        read_stack_file(p, (overrides or {}).get(stack_name(p))) for p in discover(project_dir)
+        read_stack_file(p, (overrides or {}).get(stack_name(p)), (texts or {}).get(stack_name(p)))
+        for p in discover(project_dir)
     ]
     if not files:
         raise SettingsError(f"no Pulumi.<stack>.yaml files in {project_dir}")

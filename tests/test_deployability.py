@@ -199,6 +199,23 @@ def test_awaited_pods_mount_only_secrets_with_a_value(documents: Documents) -> N
     )
 
 
+def test_peer_region_providers_make_no_call_when_configured(documents: Documents) -> None:
+    def default(r: Resource) -> None:
+        for key in ("skipCredentialsValidation", "skipRequestingAccountId", "stsRegion"):
+            r["inputs"].pop(key)
+        r["inputs"]["allowedAccountIds"] = ["111122223333"]
+
+    docs = broken(documents, (WEST, "pulumi:providers:aws", "aws-us-east-1", default))
+    assert findings(docs, "peer-providers")[WEST] == [
+        "provider aws-us-east-1 (us-east-1) calls its region when configured "
+        "(skipCredentialsValidation, skipRequestingAccountId not true): a promotion run while "
+        "that region is down stops there",
+        "provider aws-us-east-1 checks allowedAccountIds, which needs the account lookup it must "
+        "skip: configuration fails (check the account on the home provider)",
+        "provider aws-us-east-1 uses STS in its own region, not us-west-2",
+    ]
+
+
 def test_one_access_entry_per_principal_and_none_for_the_deployer(documents: Documents) -> None:
     node_role = "arn:aws:iam::111122223333:role/atnt-us-east-1-karpenter-node"
     deployer = "arn:aws:iam::111122223333:role/platform-deployer"

@@ -135,7 +135,7 @@ def test_each_region_holds_its_network_cluster_entry_points_and_data(
         assert f"S3 bucket<br/>atnt-unibeam-backup-{region}<br/>" in block
         assert "S3 replica<br/>atnt-unibeam-backup-" in block
     assert "brokers: 3 x 200Gi<br/>controllers: 3 x 20Gi" in east
-    assert "brokers: 2 x 200Gi<br/>controllers: 1 x 20Gi" in west
+    assert "brokers: 2 x 200Gi<br/>controllers: 3 x 20Gi" in west
     # Nothing regional leaks into the global edge, nor global parts into a region.
     assert "Global Accelerator" not in east + west
     assert "Cloudflare" not in east + west

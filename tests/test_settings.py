@@ -209,8 +209,11 @@ def test_promotion_is_a_role_change_only() -> None:
          r"atnt-platform:kafka\.version = '3\.9\.0' .* one of 4\.2\.0"),
         (WEST, {"atnt-platform:profiles": {"warm": {"services": {"sms": {"minReplicas": 1}}}}},
          r"atnt-platform:profiles\.warm\.services\.sms .* at least 2 replicas"),
-        (WEST, {"atnt-platform:profiles": {"warm": {"kafka": {"controllers": 2}}}},
-         r"atnt-platform:profiles\.warm\.kafka\.controllers = 2 .* 1, 3 or 5"),
+        (WEST, {"atnt-platform:profiles": {"warm": {"kafka": {"controllers": 1}}}},
+         r"atnt-platform:profiles\.warm\.kafka .* controllers is not set per role: Strimzi "
+         r"changes a static KRaft quorum only with downtime"),
+        (WEST, {"atnt-platform:kafka": {"controllers": 2}},
+         r"atnt-platform:kafka\.controllers = 2 .* 1, 3 or 5"),
         (WEST, {"atnt-platform:gitops": {"repoUrl": "not a url"}},
          r"atnt-platform:gitops\.repoUrl = 'not a url' .* https://"),
         (WEST, {"atnt-platform:security": {"twistlock": {"consoleAddress": "https://x",

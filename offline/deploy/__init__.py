@@ -52,6 +52,8 @@ CHECKS: tuple[Check, ...] = (
           stack=_plan_only(access.provider_credentials)),
     Check("first-mount-secrets", "awaited workloads mount only secrets that have a value",
           stack=_plan_only(access.first_mount_secrets)),
+    Check("peer-providers", "providers of the peer region make no call when configured",
+          stack=_plan_only(access.peer_providers)),
     Check("access-entries", "one EKS access entry per principal, none for the deployer",
           stack=_plan_only(access.access_entries)),
     Check("firewall-symmetry", "flows cross the firewall both ways or not at all; load "

@@ -6,6 +6,9 @@
 - ``first-mount-secrets``: an awaited workload that mounts a Secrets Manager secret through
   the CSI driver at its first deployment mounts one that has a value by then (a SecretVersion
   it waits for); otherwise its pod never starts and the deployment times out.
+- ``peer-providers``: an AWS provider of another region than the stack's makes no call when
+  it is configured (no credential validation, no account lookup, STS in the home region), so
+  a run that changes nothing there works while that region is down (decisions.md 9).
 - ``access-entries``: one EKS access entry per principal, and none for the deploying role
   (EKS makes the cluster's creator an admin itself; a second entry is refused).
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from config.credentials import REQUIRED_PROVIDER_INPUTS
 from offline.deploy.graph import PlanGraph, Resource, strings
@@ -44,6 +48,43 @@ def provider_credentials(g: PlanGraph) -> list[str]:
                     f"provider {provider['name']} ignores stack configuration {key}: explicit "
                     "providers read only their inputs; pass it"
                 )
+    return problems
+
+
+def _provider_value(value: Any) -> Any:
+    """A provider input as the program set it (the engine gets them JSON-encoded)."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def peer_providers(g: PlanGraph) -> list[str]:
+    home = g.home_region
+    problems = []
+    for provider in g.of_type("pulumi:providers:aws"):
+        inputs = {k: _provider_value(v) for k, v in provider["inputs"].items()}
+        if inputs.get("region") in (None, home):
+            continue
+        missing = [k for k in ("skipCredentialsValidation", "skipRequestingAccountId")
+                   if inputs.get(k) is not True]  # fmt: skip
+        if missing:
+            problems.append(
+                f"provider {provider['name']} ({inputs.get('region')}) calls its region when "
+                f"configured ({', '.join(missing)} not true): a promotion run while that region "
+                "is down stops there"
+            )
+        if inputs.get("allowedAccountIds"):
+            problems.append(
+                f"provider {provider['name']} checks allowedAccountIds, which needs the account "
+                "lookup it must skip: configuration fails (check the account on the home "
+                "provider)"
+            )
+        if inputs.get("stsRegion") != home:
+            where = inputs.get("stsRegion") or "its own region"
+            problems.append(f"provider {provider['name']} uses STS in {where}, not {home}")
     return problems
 
 
