@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 import pulumi_random as random
+import pulumi_tls as tls
 
 from components.atlas_link import AtlasLink, AtlasLinkArgs
 from components.cluster_services import (
@@ -53,6 +54,7 @@ from components.unibeam_workloads import (
 )
 from config.catalog import (
     GENERATED_SECRETS,
+    KAFKA_CA_SECRET,
     KAFKA_MIRROR_SECRET,
     PLATFORM_SECRETS,
     REGISTRY_PREFIX,
@@ -100,8 +102,9 @@ peer_provider = aws.Provider(
     sts_region=region,
     default_tags=aws.ProviderDefaultTagsArgs(tags=tags),
 )
-# Generated first values of the secrets the platform issues (no cloud behind it).
+# Generated first values of the secrets the platform issues, and its Kafka CA (no cloud).
 random_provider = random.Provider("random")
+tls_provider = tls.Provider("tls")
 home = pulumi.ResourceOptions(providers={"aws": home_provider, "random": random_provider})
 account_id = aws.get_caller_identity_output(
     opts=pulumi.InvokeOutputOptions(provider=home_provider)
@@ -223,7 +226,7 @@ cluster = RegionalCluster(
 
 # Kubernetes resources go to this stack's cluster only.
 in_cluster = pulumi.ResourceOptions(
-    providers={"aws": home_provider, "kubernetes": cluster.k8s_provider}
+    providers={"aws": home_provider, "kubernetes": cluster.k8s_provider, "tls": tls_provider}
 )
 profile = settings.profile
 workers = {
@@ -341,6 +344,8 @@ kafka = Kafka(
         private_zone=settings.network.private_zone,
         own_secret_name=secret_name(KAFKA_MIRROR_SECRET),
         peer_secret_name=f"{settings.name_prefix}/{peer}/{KAFKA_MIRROR_SECRET}",
+        ca_secret_id=secrets.secret_arns.apply(lambda arns: arns[KAFKA_CA_SECRET]),
+        peer_ca_secret_name=f"{settings.name_prefix}/{peer}/{KAFKA_CA_SECRET}",
         # Only the warm region mirrors; promotion turns this off, failback back on.
         mirror=MirrorArgs(
             source_region=peer,

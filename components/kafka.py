@@ -5,15 +5,23 @@ starts with the data.
 Replication path between regions: each cluster has a ``replication`` listener (TLS, SCRAM)
 behind an internal NLB with fixed addresses (explicit subnet reservations), named
 ``kafka-bootstrap.<private zone>``; brokers advertise their own internal NLBs. Traffic
-crosses the Transit Gateway peering. The SCRAM password and the cluster CA of each region's
-replication user live in that region's ``kafka-mirror`` secret, whose replica the peer's
-MirrorMaker2 reads through the Secrets Store CSI driver.
+crosses the Transit Gateway peering. The SCRAM password of each region's replication user
+lives in that region's ``kafka-mirror`` secret, whose replica the peer's MirrorMaker2 reads
+through the Secrets Store CSI driver.
+
+Trust that renews itself: the cluster CA is the platform's own (a key Pulumi keeps, a
+ten-year self-signed certificate renewed with the same key and subject during its last year),
+given to Strimzi as a user-managed CA and written to the region's ``kafka-ca`` secret, whose
+replica the peer's MirrorMaker2 trusts. A renewal keeps the key, so a client still holding the
+previous certificate keeps validating the brokers; nothing is copied by hand, and an alert
+watches the expiry Strimzi reports.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, cast
@@ -21,6 +29,7 @@ from typing import Any, cast
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+import pulumi_tls as tls
 import yaml
 
 from components._iam import pod_identity, secret_read
@@ -35,6 +44,10 @@ CREDENTIALS_SA = "kafka-credentials"
 #: Kubernetes Secrets the CSI driver materialises from Secrets Manager.
 OWN_CREDENTIALS = "kafka-mirror-user"
 SOURCE_CREDENTIALS = "kafka-mirror-source"
+#: The cluster CA: ten years, renewed (same key, same subject) by the first ``pulumi up`` of
+#: its last year.
+CA_VALIDITY_HOURS = 10 * 8760
+CA_EARLY_RENEWAL_HOURS = 8760
 PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
 MM2_METRICS = "mirror-maker-metrics"
 #: MirrorMaker2 replication latency and checkpoint metrics from its JMX beans.
@@ -101,6 +114,10 @@ class KafkaArgs:
     #: MirrorMaker2 logs in with while this region is warm. Readable in every role, so that
     #: promotion and failback change no IAM (decisions.md 9).
     peer_secret_name: str
+    #: This region's ``kafka-ca`` secret (its id): the cluster CA certificate is written there
+    #: for the peer's MirrorMaker2; and the peer's (its name), whose replica this one trusts.
+    ca_secret_id: pulumi.Input[str]
+    peer_ca_secret_name: str
     mirror: MirrorArgs | None = None
     #: The Strimzi operator, the CSI driver and its provider, the Pod Identity agent.
     wait_for: Sequence[pulumi.Resource] = ()
@@ -111,6 +128,10 @@ class KafkaArgs:
             raise ValueError("controllers must be 1, 3 or 5")
         if len(self.bootstrap_subnet_ids) != len(self.bootstrap_addresses):
             raise ValueError("one fixed bootstrap address per subnet")
+
+
+def _epoch(rfc3339: str) -> str:
+    return str(int(datetime.fromisoformat(rfc3339.replace("Z", "+00:00")).timestamp()))
 
 
 def bootstrap_host(private_zone: str) -> str:
@@ -143,13 +164,14 @@ class Kafka(pulumi.ComponentResource):
         meta = {"namespace": ns, "labels": {"strimzi.io/cluster": CLUSTER}}
 
         credentials = self._credentials_sync(after)
+        ca = self._cluster_ca(after)
         kafka = k8s.apiextensions.CustomResource(
             f"{name}-cluster",
             api_version="kafka.strimzi.io/v1",
             kind="Kafka",
             metadata={"name": CLUSTER, "namespace": ns},
             spec=self._kafka_spec(),
-            opts=after,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.wait_for, *ca]),
         )
         after_kafka = pulumi.ResourceOptions(parent=self, depends_on=[*args.wait_for, kafka])
         for role, replicas, size in (
@@ -243,6 +265,9 @@ class Kafka(pulumi.ComponentResource):
                     "perPodService": {"metadata": {"annotations": INTERNAL_NLB}},
                 },
             },
+            # The platform's CA (see the module docstring): Strimzi signs the broker
+            # certificates with it and never replaces it.
+            "clusterCa": {"generateCertificateAuthority": False},
             "entityOperator": {
                 "topicOperator": {},
                 "userOperator": {},
@@ -264,7 +289,7 @@ class Kafka(pulumi.ComponentResource):
         """
         args, name, ns = self._args, self._name, self._args.namespace
         secret_arn = f"arn:aws:secretsmanager:{args.region}:{{account}}:secret:{{name}}-??????"
-        names = [args.own_secret_name, args.peer_secret_name]
+        names = [args.own_secret_name, args.peer_secret_name, args.peer_ca_secret_name]
         account_id = pulumi.Output.from_input(args.account_id)
         arns = [account_id.apply(partial(_arn, secret_arn, n)) for n in names]
         _, association = pod_identity(
@@ -285,13 +310,16 @@ class Kafka(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=after,
         )
-        sources = {OWN_CREDENTIALS: (args.own_secret_name, ["password"])}
-        if args.mirror:
-            sources[SOURCE_CREDENTIALS] = (args.peer_secret_name, ["password", "ca.crt"])
-        classes = {
-            secret: self._provider_class(secret, source, keys)
-            for secret, (source, keys) in sources.items()
+        sources: dict[str, list[tuple[str, str | None, str]]] = {
+            OWN_CREDENTIALS: [(args.own_secret_name, "password", "password")]
         }
+        if args.mirror:
+            sources[SOURCE_CREDENTIALS] = [
+                (args.peer_secret_name, "password", "password"),
+                # The whole secret: the peer's CA certificate.
+                (args.peer_ca_secret_name, None, "ca.crt"),
+            ]
+        classes = {secret: self._provider_class(secret, found) for secret, found in sources.items()}
         labels = {"app.kubernetes.io/name": CREDENTIALS_SA}
         placement = self._args.placement
         apps, core = k8s.apps.v1, k8s.core.v1
@@ -357,15 +385,19 @@ class Kafka(pulumi.ComponentResource):
         )
 
     def _provider_class(
-        self, secret_name: str, source: str, keys: list[str]
+        self, secret_name: str, items: list[tuple[str, str | None, str]]
     ) -> k8s.apiextensions.CustomResource:
-        """A SecretProviderClass turning JSON keys of one secret into one Kubernetes Secret."""
-        aliases = {key: key.replace(".", "_") for key in keys}  # ca.crt is stored as ca_crt
-        objects = [{
-            "objectName": source, "objectType": "secretsmanager",
-            "jmesPath": [{"path": aliases[k], "objectAlias": f"{secret_name}-{aliases[k]}"}
-                         for k in keys],
-        }]  # fmt: skip
+        """A SecretProviderClass making one Kubernetes Secret of Secrets Manager values: each
+        item is (secret, JSON key or None for the whole value, key in the Kubernetes Secret)."""
+        objects = []
+        for source, path, key in items:
+            alias = f"{secret_name}-{key.replace('.', '-')}"
+            if path is None:
+                objects.append({"objectName": source, "objectType": "secretsmanager",
+                                "objectAlias": alias})  # fmt: skip
+            else:
+                objects.append({"objectName": source, "objectType": "secretsmanager",
+                                "jmesPath": [{"path": path, "objectAlias": alias}]})  # fmt: skip
         return k8s.apiextensions.CustomResource(
             f"{self._name}-{secret_name}",
             api_version="secrets-store.csi.x-k8s.io/v1",
@@ -380,12 +412,71 @@ class Kafka(pulumi.ComponentResource):
                 },
                 "secretObjects": [{
                     "secretName": secret_name, "type": "Opaque",
-                    "data": [{"objectName": f"{secret_name}-{aliases[k]}", "key": k}
-                             for k in keys],
+                    "data": [{"objectName": f"{secret_name}-{key.replace('.', '-')}", "key": key}
+                             for _, _, key in items],
                 }],
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(self._args.wait_for)),
         )  # fmt: skip
+
+    def _cluster_ca(self, after: pulumi.ResourceOptions) -> list[pulumi.Resource]:
+        """The platform's cluster CA: Strimzi's two Secrets, and the certificate in the
+        region's ``kafka-ca`` secret for the peer (see the module docstring)."""
+        args, name, ns = self._args, self._name, self._args.namespace
+        key = tls.PrivateKey(
+            f"{name}-cluster-ca",
+            algorithm="RSA",
+            rsa_bits=4096,
+            # A new key breaks the peer's trust until it has the new certificate: never by
+            # accident.
+            opts=pulumi.ResourceOptions(parent=self, protect=True),
+        )
+        certificate = tls.SelfSignedCert(
+            f"{name}-cluster-ca",
+            private_key_pem=key.private_key_pem,
+            is_ca_certificate=True,
+            # Broker certificates then name the CA by its key, not by this certificate's serial
+            # number: a client holding the previous certificate keeps validating them.
+            set_subject_key_id=True,
+            subject=tls.SelfSignedCertSubjectArgs(
+                common_name=f"{args.cluster_name} kafka cluster ca", organization="atnt"
+            ),
+            validity_period_hours=CA_VALIDITY_HOURS,
+            early_renewal_hours=CA_EARLY_RENEWAL_HOURS,
+            allowed_uses=["cert_signing", "crl_signing", "digital_signature"],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # Strimzi rolls the brokers onto a renewed certificate when its generation grows: the
+        # certificate's start time (seconds) grows with every renewal.
+        generation = certificate.validity_start_time.apply(_epoch)
+        labels = {"strimzi.io/kind": "Kafka", "strimzi.io/cluster": CLUSTER}
+        secrets = [
+            k8s.core.v1.Secret(
+                f"{name}-cluster-ca-{kind}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"{CLUSTER}-cluster-ca{suffix}",
+                    namespace=ns,
+                    labels=labels,
+                    annotations={
+                        "strimzi.io/ca-cert-generation": generation,
+                        "strimzi.io/ca-key-generation": "0",
+                    },  # fmt: skip
+                ),
+                string_data=data,
+                opts=after,
+            )
+            for kind, suffix, data in (
+                ("cert", "-cert", {"ca.crt": certificate.cert_pem}),
+                ("key", "", {"ca.key": key.private_key_pem_pkcs8}),
+            )
+        ]
+        aws.secretsmanager.SecretVersion(
+            f"{name}-cluster-ca",
+            secret_id=args.ca_secret_id,
+            secret_string=certificate.cert_pem,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return secrets
 
     def _mirror_maker(
         self,

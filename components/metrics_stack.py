@@ -373,6 +373,12 @@ class MetricsStack(pulumi.ComponentResource):
             "selector": {"matchLabels": {"app.kubernetes.io/name": "karpenter"}},
             "endpoints": [{"port": "http-metrics", "interval": "30s"}],
         }, kps)  # fmt: skip
+        # The Strimzi operator reports the cluster CA's expiry (strimzi_certificate_*).
+        self._custom("PodMonitor", "strimzi-operator", {
+            "namespaceSelector": {"matchNames": [args.kafka_namespace]},
+            "selector": {"matchLabels": {"strimzi.io/kind": "cluster-operator"}},
+            "podMetricsEndpoints": [{"port": "http", "path": "/metrics", "interval": "60s"}],
+        }, kps)  # fmt: skip
         for name, kind in (("kafka-exporter", "Kafka"), ("mirror-maker", "KafkaMirrorMaker2")):
             self._custom("PodMonitor", name, {
                 "namespaceSelector": {"matchNames": [args.kafka_namespace]},
@@ -509,6 +515,11 @@ class MetricsStack(pulumi.ComponentResource):
              "max(kafka_connect_mirror_source_connector_replication_latency_ms_max) > 60000",
              "10m", "critical",
              "MirrorMaker2 is more than a minute behind the active region"),
+            ("KafkaClusterCaExpiring",
+             'min(strimzi_certificate_expiration_timestamp_ms{type="cluster-ca"}) - time() * 1000 '
+             "< 180 * 86400 * 1000", "1h", "warning",
+             "The Kafka cluster CA expires within 180 days: run pulumi up (it renews the "
+             "certificate, same key, during its last year) before the peer stops trusting it"),
             ("ThanosCompactionHalted", "max(thanos_compact_halted) == 1", "5m", "critical",
              "Thanos compaction halted: the bucket grows and queries slow down"),
             ("SpotInterruptions",

@@ -29,7 +29,9 @@ PLATFORM_SECRETS: dict[str, str] = {
     "redis": "Redis Cloud ACL user name and password",
     "cloudflare": "Cloudflare API token for the edge and origin certificates",
     "smpp": "SMPP bind credentials of the MNO partners",
-    "kafka-mirror": "Kafka replication user of this region: SCRAM password and cluster CA",
+    "kafka-mirror": "Kafka replication user of this region: its SCRAM password",
+    "kafka-ca": "Kafka cluster CA certificate of this region (public): the peer's MirrorMaker2 "
+    "trusts it",
     "grafana-admin": "Grafana admin user and password",
     "mktxp": "mktxp exporter configuration (mktxp.conf, _mktxp.conf) of the MikroTik routers",
     "atlas-prometheus": "MongoDB Atlas Prometheus integration user name and password",
@@ -38,7 +40,6 @@ PLATFORM_SECRETS: dict[str, str] = {
 #: Secrets whose credential the platform itself issues: each gets a first value at creation
 #: (key -> JSON fields; ``None`` is a generated password), so a pod that mounts it at the first
 #: deployment starts. Operators may rotate them afterwards (Pulumi never overwrites a value).
-#: ``kafka-mirror`` gains its ``ca_crt`` field once Kafka's cluster CA exists (README).
 GENERATED_SECRETS: dict[str, dict[str, str | None]] = {
     "grafana-admin": {"admin-user": "admin", "admin-password": None},
     "kafka-mirror": {"password": None},
@@ -51,9 +52,11 @@ SERVICE_SECRETS: dict[str, str] = {
     for service in UNIBEAM_SERVICES
 }
 
-#: The Kafka replication user of this region: ``{"password": ..., "ca_crt": ...}``. The
-#: peer region's MirrorMaker2 reads the replica of it while the peer is warm.
+#: The Kafka replication user of this region: ``{"password": ...}``. The peer region's
+#: MirrorMaker2 reads the replica of it while the peer is warm.
 KAFKA_MIRROR_SECRET = "kafka-mirror"
+#: The Kafka cluster CA certificate of this region (a PEM, written by the program).
+KAFKA_CA_SECRET = "kafka-ca"
 
 #: All five EKS control-plane log types.
 EKS_CONTROL_PLANE_LOG_TYPES: tuple[str, ...] = (

@@ -472,6 +472,28 @@ def _addon(c: Ctx) -> tuple[str, dict[str, Any]]:
     }
 
 
+@handles("tls:index/privateKey:PrivateKey")
+def _private_key(c: Ctx) -> tuple[str, dict[str, Any]]:
+    body = f"offline-{c.digest[:48]}"
+    return c.digest[:40], {
+        "privateKeyPem": f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----\n",
+        "privateKeyPemPkcs8": f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n",
+        "publicKeyPem": f"-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n",
+    }
+
+
+@handles("tls:index/selfSignedCert:SelfSignedCert")
+def _self_signed(c: Ctx) -> tuple[str, dict[str, Any]]:
+    serial = str(int(c.digest[:16], 16))
+    return serial, {
+        "certPem": f"-----BEGIN CERTIFICATE-----\noffline-{c.digest[:48]}\n"
+        "-----END CERTIFICATE-----\n",
+        "validityStartTime": "2026-11-28T00:00:00Z",
+        "validityEndTime": "2036-11-25T00:00:00Z",
+        "readyForRenewal": False,
+    }
+
+
 @handles("eks:index:Cluster")
 def _eks_cluster(c: Ctx) -> tuple[str, dict[str, Any]]:
     name = c.inputs.get("name") or f"{c.name}-{c.hexid(7)}"

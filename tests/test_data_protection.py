@@ -146,8 +146,8 @@ def test_secrets_are_encrypted_replicated_and_recoverable(
     services = ("api", "audit", "dashboard", "mno", "scheduled-jobs", "sim", "sms", "timer")
     assert sorted(s["inputs"]["name"] for s in secrets) == [
         f"atnt/{region}/{k}"
-        for k in ("atlas", "atlas-prometheus", "cloudflare", "grafana-admin", "kafka-mirror",
-                  "mktxp", "redis", "smpp", *(f"unibeam/{svc}" for svc in services))
+        for k in ("atlas", "atlas-prometheus", "cloudflare", "grafana-admin", "kafka-ca",
+                  "kafka-mirror", "mktxp", "redis", "smpp", *(f"unibeam/{svc}" for svc in services))
     ]  # fmt: skip
     replica_key = v.state_of(v.one("aws:kms/replicaKey:ReplicaKey"))["arn"]
     for s in secrets:

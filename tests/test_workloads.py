@@ -181,3 +181,34 @@ def test_promotion_moves_the_mirror_to_the_other_region() -> None:
     assert promoted["us-west-2"].of_type(kind) == []
     (mirror,) = promoted["us-east-1"].of_type(kind)
     assert mirror["inputs"]["spec"]["mirrors"][0]["source"]["alias"] == "us-west-2"
+
+
+@pytest.mark.parametrize("stack", ["us-east-1", "us-west-2"])
+def test_kafka_trusts_a_ca_that_renews_itself(plans: dict[str, PlanView], stack: str) -> None:
+    v = plans[stack]
+    kafka = next(r for r in v.of_type("kubernetes:kafka.strimzi.io/v1:Kafka"))["inputs"]
+    assert kafka["spec"]["clusterCa"] == {"generateCertificateAuthority": False}
+    cert = v.one("tls:index/selfSignedCert:SelfSignedCert")
+    key = v.one("tls:index/privateKey:PrivateKey")
+    # Ten years, renewed during the last one with the same key and subject, the key named by
+    # its identifier: a client holding the previous certificate keeps trusting the brokers.
+    assert cert["inputs"]["validityPeriodHours"] == 87600
+    assert cert["inputs"]["earlyRenewalHours"] == 8760
+    assert cert["inputs"]["setSubjectKeyId"] is True and cert["inputs"]["isCaCertificate"]
+    assert key["protect"] is True
+    secrets = {r["inputs"]["metadata"]["name"]: r for r in v.of_type("kubernetes:core/v1:Secret")}
+    for name in ("atnt-cluster-ca", "atnt-cluster-ca-cert"):
+        meta = secrets[name]["inputs"]["metadata"]
+        assert meta["labels"] == {"strimzi.io/kind": "Kafka", "strimzi.io/cluster": "atnt"}
+        assert set(meta["annotations"]) == {"strimzi.io/ca-cert-generation",
+                                            "strimzi.io/ca-key-generation"}  # fmt: skip
+    # The certificate reaches the peer through this region's kafka-ca secret (replicated).
+    (version,) = [r for r in v.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+                  if r["name"] == "kafka-cluster-ca"]  # fmt: skip
+    ca_secret = next(s for s in v.of_type("aws:secretsmanager/secret:Secret")
+                     if s["inputs"]["name"] == f"atnt/{stack}/kafka-ca")  # fmt: skip
+    assert version["inputs"]["secretId"] == ca_secret["id"]
+    assert version["ignoreChanges"] == []  # a renewal reaches the peer
+    rules = [rule["alert"] for r in v.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+             for g in r["inputs"]["spec"]["groups"] for rule in g["rules"]]  # fmt: skip
+    assert "KafkaClusterCaExpiring" in rules
