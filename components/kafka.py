@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from typing import Any, cast
 
@@ -460,7 +460,7 @@ class Kafka(pulumi.ComponentResource):
                     annotations={
                         "strimzi.io/ca-cert-generation": generation,
                         "strimzi.io/ca-key-generation": "0",
-                    },  # fmt: skip
+                    },
                 ),
                 string_data=data,
                 opts=after,

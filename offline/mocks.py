@@ -474,11 +474,13 @@ def _addon(c: Ctx) -> tuple[str, dict[str, Any]]:
 
 @handles("tls:index/privateKey:PrivateKey")
 def _private_key(c: Ctx) -> tuple[str, dict[str, Any]]:
-    body = f"offline-{c.digest[:48]}"
+    def pem(kind: str) -> str:
+        return f"-----BEGIN {kind}-----\noffline-{c.digest[:48]}\n-----END {kind}-----\n"
+
     return c.digest[:40], {
-        "privateKeyPem": f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----\n",
-        "privateKeyPemPkcs8": f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n",
-        "publicKeyPem": f"-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n",
+        "privateKeyPem": pem("RSA PRIVATE KEY"),
+        "privateKeyPemPkcs8": pem("PRIVATE KEY"),
+        "publicKeyPem": pem("PUBLIC KEY"),
     }
 
 
