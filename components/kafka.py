@@ -389,7 +389,7 @@ class Kafka(pulumi.ComponentResource):
     ) -> k8s.apiextensions.CustomResource:
         """A SecretProviderClass making one Kubernetes Secret of Secrets Manager values: each
         item is (secret, JSON key or None for the whole value, key in the Kubernetes Secret)."""
-        objects = []
+        objects: list[dict[str, Any]] = []
         for source, path, key in items:
             alias = f"{secret_name}-{key.replace('.', '-')}"
             if path is None:
@@ -450,7 +450,7 @@ class Kafka(pulumi.ComponentResource):
         # certificate's start time (seconds) grows with every renewal.
         generation = certificate.validity_start_time.apply(_epoch)
         labels = {"strimzi.io/kind": "Kafka", "strimzi.io/cluster": CLUSTER}
-        secrets = [
+        secrets: list[pulumi.Resource] = [
             k8s.core.v1.Secret(
                 f"{name}-cluster-ca-{kind}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
