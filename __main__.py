@@ -7,6 +7,7 @@ never read configuration, never export, and never look at the stack name.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -63,10 +64,11 @@ from config.catalog import (
 )
 from config.credentials import ATLAS_KEYS, CLOUDFLARE_TOKEN
 from config.placement import GROUPS, WorkerGroup, placement_of
-from config.settings import SettingsError, load_credentials, load_settings
+from config.settings import SettingsError, check_state, load_credentials, load_settings
 
 try:
     settings = load_settings()
+    check_state(settings, Path.cwd())  # where the state and secrets live survives a failover
     credentials = load_credentials(settings)
 except SettingsError as err:
     # One line naming the file, key, value and what is allowed; no traceback to read.

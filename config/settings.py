@@ -12,6 +12,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
@@ -34,6 +35,7 @@ from config._model import (
     retention,
 )
 from config._model import region as region_name
+from config.backend import state_problems
 from config.credentials import MissingCredential, required_credentials
 from config.credentials import resolve as resolve_credentials
 from config.edge import EdgeSettings, cloudflare_detection_seconds, ga_detection_seconds
@@ -930,6 +932,33 @@ def settings_field_aliases() -> dict[str, str]:
         for n, f in StackSettings.model_fields.items()
         if n not in _LOADER_FIELDS and n not in _EXTERNAL_KEYS
     }
+
+
+def failover_region(s: StackSettings) -> str:
+    """The region a failover must do without: the one the edge owner reads (us-east-1)."""
+    return s.peer_region if s.edge.owns_global_edge else s.region
+
+
+def check_state(s: StackSettings, project_dir: Path) -> None:
+    """The running stack's state backend and secrets key are not in ``failover_region`` (the
+    project file, the stack file and ``PULUMI_BACKEND_URL``, as the CLI reads them)."""
+    import os
+
+    import yaml
+
+    def read(name: str) -> dict[str, Any]:
+        path = project_dir / name
+        loaded = yaml.safe_load(path.read_text()) if path.is_file() else None
+        return loaded if isinstance(loaded, dict) else {}
+
+    problems = state_problems(
+        read("Pulumi.yaml"),
+        {s.stack: read(f"Pulumi.{s.stack}.yaml")},
+        failover_region(s),
+        os.environ,
+    )
+    if problems:
+        raise SettingsError(problems[0])
 
 
 def load_credentials(settings: StackSettings) -> dict[str, Any]:

@@ -8,6 +8,7 @@ and the set with ``check_stack_set``, and hand the runtime the same config the C
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,12 +16,14 @@ from typing import Any
 
 import yaml
 
+from config.backend import state_problems
 from config.credentials import Credential, required_credentials
 from config.settings import (
     PROJECT,
     SettingsError,
     StackSettings,
     check_stack_set,
+    failover_region,
     parse_settings,
 )
 
@@ -138,7 +141,28 @@ def read_all(
     if not files:
         raise SettingsError(f"no Pulumi.<stack>.yaml files in {project_dir}")
     warnings = tuple(check_stack_set(f.settings for f in files))
+    check_state_location(project_dir, files, texts)
     return deployment_order([replace(f, set_warnings=warnings) for f in files])
+
+
+def check_state_location(
+    project_dir: Path, files: list[StackFile], texts: Mapping[str, str] | None = None
+) -> None:
+    """The state backend (``Pulumi.yaml``) and every stack's secrets key survive losing the
+    region a failover must do without (config/backend.py); one line when they do not."""
+    owner = next((f for f in files if f.settings.edge.owns_global_edge), None)
+    if owner is None:
+        return
+    avoid = failover_region(owner.settings)
+    project_file = project_dir / "Pulumi.yaml"
+    project = yaml.safe_load(project_file.read_text()) if project_file.is_file() else {}
+    documents = {
+        f.stack: yaml.safe_load((texts or {}).get(f.stack) or f.path.read_text()) or {}
+        for f in files
+    }
+    problems = state_problems(project or {}, documents, avoid, os.environ)
+    if problems:
+        raise SettingsError(problems[0])
 
 
 def deployment_order(files: list[StackFile]) -> list[StackFile]:

@@ -374,3 +374,40 @@ def test_a_real_run_without_the_cloudflare_token_stops_before_registering_anythi
     with pytest.raises(SystemExit, match="cloudflare:apiToken is not set") as caught:
         plan_stack(PROJECT_DIR, without, {})
     assert "\n" not in str(caught.value)
+
+
+def test_state_and_secrets_that_would_not_survive_losing_us_east_1_are_refused(
+    tmp_path: Path,
+) -> None:
+    from config.backend import state_problems
+
+    def problems(url: str | None, provider: str | None = None) -> list[str]:
+        project = {"backend": {"url": url}} if url else {}
+        stacks = {"us-west-2": {"secretsprovider": provider} if provider else {}}
+        return state_problems(project, stacks, "us-east-1", {})
+
+    assert problems("https://api.pulumi.com") == []
+    assert problems("s3://atnt-state?region=us-west-2&awssdk=v2",
+                    "awskms://alias/pulumi?region=us-west-2") == []  # fmt: skip
+    assert problems("s3://atnt-state?region=us-east-1") == [
+        "Pulumi.yaml: backend s3://atnt-state?region=us-east-1 is in us-east-1, the region a "
+        "failover must do without (decisions.md 9): use a bucket in another region"
+    ]
+    assert problems("s3://atnt-state")[0].endswith("names no region (add ?region=...): it must "
+                                                   "not be us-east-1")  # fmt: skip
+    assert problems("file:///home/ops/state")[0].startswith(
+        "Pulumi.yaml: backend file:///home/ops/state keeps the state on one machine"
+    )
+    (key,) = problems(None, "awskms:///arn:aws:kms:us-east-1:111122223333:key/mrk-1")
+    assert key.startswith("Pulumi.us-west-2.yaml: secretsprovider awskms:///arn:aws:kms:"
+                          "us-east-1:111122223333:key/mrk-1 is a key in us-east-1")  # fmt: skip
+    # make plan refuses it before planning, in one line.
+    project = _copy_project(tmp_path)
+    (project / "Pulumi.yaml").write_text(
+        (PROJECT_DIR / "Pulumi.yaml").read_text().replace(
+            "url: https://api.pulumi.com", "url: s3://atnt-state?region=us-east-1")
+    )  # fmt: skip
+    run = _plan(project, tmp_path / "o")
+    assert run.returncode == 2
+    (line,) = run.stderr.strip().splitlines()
+    assert line.startswith("error: Pulumi.yaml: backend s3://atnt-state?region=us-east-1 is in")
