@@ -88,8 +88,11 @@ class EdgeSettings(Model):
     #: organisation has provisioned to Global Accelerator); empty: AWS assigns them. The
     #: architecture document's addresses are AWS-assigned and cannot be asked for.
     accelerator_addresses: tuple[str, ...] = ()
-    #: Recovery time budget: health-check detection must fit in it.
+    #: Recovery time budget: from the loss of the active region until the warm one carries
+    #: full load (config/recovery.py computes it).
     rto_seconds: int = Field(default=300, ge=30, le=3600)
+    #: Recovery point budget: the most seconds of writes a replicated store may miss.
+    rpo_seconds: int = Field(default=1800, ge=0, le=86400)
     #: Cloudflare's edge certificate for ``apiHost``: ``advanced`` orders an advanced
     #: certificate pack (Advanced Certificate Manager) for the zone apex and the host;
     #: ``universal`` relies on Universal SSL, which covers only the apex and first-level names.

@@ -49,6 +49,7 @@ from config.links import (
     duration_days,
     host_in_zone,
 )
+from config.recovery import Recovery, recovery
 from config.versions import SUPPORTED_KUBERNETES_VERSIONS
 
 PROJECT = "atnt-platform"
@@ -702,6 +703,29 @@ def _check_edge(s: StackSettings) -> None:
             edge.rto_seconds,
             f"the health checks alone take up to {detection} s to detect a failed region",
         )
+    objectives = recovery_of(s)
+    if objectives.full_load_seconds > edge.rto_seconds:
+        raise _fail(f, f"{key}.rtoSeconds", edge.rto_seconds, objectives.rto_line(edge.rto_seconds))
+    worst = max(a.seconds for a in objectives.rpo.values())
+    if worst > edge.rpo_seconds:
+        raise _fail(f, f"{key}.rpoSeconds", edge.rpo_seconds, objectives.rpo_line(edge.rpo_seconds))
+
+
+def recovery_of(s: StackSettings) -> Recovery:
+    """Recovery objectives of losing the active region, with this stack's region as the one
+    that takes over (config/recovery.py)."""
+    services = [f.replace("_", "-") for f in ServiceReplicas.model_fields]
+
+    def minimums(profile: RoleProfile) -> dict[str, int]:
+        return {svc: profile.services.of(svc).min_replicas for svc in services}
+
+    return recovery(
+        max(ga_detection_seconds(), cloudflare_detection_seconds()),
+        minimums(s.profiles.warm),
+        minimums(s.profiles.active),
+        atlas=s.saas.atlas is not None,
+        redis=s.saas.redis is not None,
+    )
 
 
 def _check_roles_and_edge(

@@ -10,7 +10,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from config.settings import StackSettings, advisories
+from config.settings import StackSettings, advisories, recovery_of
 from offline.view import PlanView
 
 
@@ -287,6 +287,9 @@ def _edge_lines(v: PlanView, settings: StackSettings) -> list[str]:
             + ", ".join(f"{k} {s} s" for k, s in sorted(detection.items()))
             + f"; {verdict} the RTO budget of {budget} s"
         )
+        objectives = recovery_of(settings)
+        lines.append(f"recovery    time: {objectives.rto_line(budget)}")
+        lines.append(f"recovery    point: {objectives.rpo_line(settings.edge.rpo_seconds)}")
     return lines
 
 
