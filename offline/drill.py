@@ -202,7 +202,7 @@ def _value(value: Any) -> str:
     return text if len(text) <= 70 else text[:67] + "..."
 
 
-def render(report: StepReport, current: str) -> list[str]:
+def render(report: StepReport) -> list[str]:
     """The step as a reviewer reads it."""
     step = report.step
     lines = [f"== {step.name}: pulumi up --stack {', then --stack '.join(step.runs)}"
@@ -237,20 +237,23 @@ def drill(
             memo[key] = plan(these)
         return memo[key]
 
-    before_texts = dict(texts)
-    before = planned(before_texts)
+    before = planned(texts)
     reports, lines = [], []
-    for step in steps(before_texts):
-        after = planned(step.texts)
-        findings = verify(after, charts)
-        red = {s: f.errors for s, f in findings.items() if f.errors}
-        # A stack that does not run in this step stays as deployed before it.
-        deployed = {s: (after[s] if s in step.runs else before[s]) for s in after}
-        report = judge(step, before, deployed, red)
+    for step in steps(texts):
+        report, before = rehearse(step, before, planned(step.texts), charts)
         reports.append(report)
-        lines += render(report, "")
-        before_texts, before = step.texts, deployed
+        lines += render(report)
     return reports, lines
+
+
+def rehearse(
+    step: Step, before: Documents, after: Documents, charts: Path | None
+) -> tuple[StepReport, Documents]:
+    """One step judged, and the stacks as deployed after it (a stack that does not run in the
+    step stays as it was deployed before)."""
+    red = {s: f.errors for s, f in verify(after, charts).items() if f.errors}
+    deployed = {s: (after[s] if s in step.runs else before[s]) for s in after}
+    return judge(step, before, deployed, red), deployed
 
 
 def plan_texts(project: Path, jobs: int) -> Planner:

@@ -19,9 +19,8 @@ from pathlib import Path
 from config.settings import SettingsError
 from config.stack_files import read_all
 from offline.chart_values import charts_dir
-from offline.drill import judge, plan_texts, read_texts, render
+from offline.drill import plan_texts, read_texts, rehearse, render
 from offline.runbook import RunbookError, Step, failback, promote, steps
-from offline.verify import verify
 
 
 def run_step(name: str, argv: list[str] | None, prog: str, doc: str | None) -> int:
@@ -63,11 +62,8 @@ def run_step(name: str, argv: list[str] | None, prog: str, doc: str | None) -> i
 
 def _rehearse(project: Path, step: Step, texts: Mapping[str, str]) -> int:
     plan = plan_texts(project, os.cpu_count() or 1)
-    before, after = plan(texts), plan(step.texts)
-    red = {s: f.errors for s, f in verify(after, charts_dir(project)).items() if f.errors}
-    deployed = {s: (after[s] if s in step.runs else before[s]) for s in after}
-    report = judge(step, before, deployed, red)
-    print("\n".join(render(report, "")))
+    report, _ = rehearse(step, plan(texts), plan(step.texts), charts_dir(project))
+    print("\n".join(render(report)))
     return 1 if report.problems else 0
 
 
