@@ -15,39 +15,39 @@ import pulumi_cloudflare as cloudflare
 import pulumi_random as random
 import pulumi_tls as tls
 
-from components.atlas_link import AtlasLink, AtlasLinkArgs
-from components.cluster_services import (
+from components._replicated_bucket import ReplicatedBucket, ReplicatedBucketArgs
+from components.cluster.eks import (
+    DEFAULT_STORAGE_CLASS,
+    RegionalCluster,
+    RegionalClusterArgs,
+)
+from components.cluster.key_ring import KeyRing, KeyRingArgs
+from components.cluster.network import Network, NetworkArgs
+from components.cluster.registry import Registry, RegistryArgs
+from components.cluster.secret_store import SecretStore, SecretStoreArgs
+from components.cluster.transit_hub import TransitHub, TransitHubArgs
+from components.edge.global_edge import GlobalEdge, GlobalEdgeArgs, RegionSide, read_peer
+from components.edge.regional_edge import RegionalEdge, RegionalEdgeArgs
+from components.nodes.compute_addons import ComputeAddons, ComputeAddonsArgs
+from components.nodes.karpenter import Karpenter, KarpenterArgs, KarpenterPool
+from components.nodes.managed_node_groups import NodePools, NodePoolsArgs, WorkerGroupArgs
+from components.observability.grafana import Grafana, GrafanaArgs
+from components.observability.log_stack import LogStack, LogStackArgs
+from components.observability.metrics_stack import NAMESPACE as METRICS_NAMESPACE
+from components.observability.metrics_stack import MetricsStack, MetricsStackArgs
+from components.platform.atlas_link import AtlasLink, AtlasLinkArgs
+from components.platform.cluster_services import (
     ARGOCD_NAMESPACE,
     KAFKA_NAMESPACE,
     ClusterServices,
     ClusterServicesArgs,
     TwistlockArgs,
 )
-from components.compute_addons import ComputeAddons, ComputeAddonsArgs
-from components.global_edge import GlobalEdge, GlobalEdgeArgs, RegionSide, read_peer
-from components.grafana import Grafana, GrafanaArgs
-from components.kafka import TLS_PORT as KAFKA_TLS_PORT
-from components.kafka import Kafka, KafkaArgs, MirrorArgs
-from components.karpenter import Karpenter, KarpenterArgs, KarpenterPool
-from components.key_ring import KeyRing, KeyRingArgs
-from components.log_stack import LogStack, LogStackArgs
-from components.metrics_stack import NAMESPACE as METRICS_NAMESPACE
-from components.metrics_stack import MetricsStack, MetricsStackArgs
-from components.network import Network, NetworkArgs
-from components.node_pools import NodePools, NodePoolsArgs, WorkerGroupArgs
-from components.partner_vpn import PartnerVpn, PartnerVpnArgs, VpnSiteArgs
-from components.redis_peering import RedisPeering, RedisPeeringArgs
-from components.regional_cluster import (
-    DEFAULT_STORAGE_CLASS,
-    RegionalCluster,
-    RegionalClusterArgs,
-)
-from components.regional_edge import RegionalEdge, RegionalEdgeArgs
-from components.registry import Registry, RegistryArgs
-from components.replicated_bucket import ReplicatedBucket, ReplicatedBucketArgs
-from components.secret_store import SecretStore, SecretStoreArgs
-from components.transit_hub import TransitHub, TransitHubArgs
-from components.unibeam_workloads import (
+from components.platform.kafka import TLS_PORT as KAFKA_TLS_PORT
+from components.platform.kafka import Kafka, KafkaArgs, MirrorArgs
+from components.platform.partner_vpn import PartnerVpn, PartnerVpnArgs, VpnSiteArgs
+from components.platform.redis_peering import RedisPeering, RedisPeeringArgs
+from components.platform.unibeam_workloads import (
     GitOpsArgs,
     UnibeamWorkloads,
     UnibeamWorkloadsArgs,

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from components.global_edge import PeerNotDeployedError
+from components.edge.global_edge import PeerNotDeployedError
 from config.stack_files import read_all
 from offline.plan import plan_stack
 from offline.summary import failover_detection

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.karpenter import UPSTREAM_ACTIONS_V1_14_1
+from components.nodes.karpenter import UPSTREAM_ACTIONS_V1_14_1
 from config.placement import GROUP_KEY
 from offline.view import PlanView
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components._lbc_policy import load_balancer_controller_statements
+from components.platform.lbc_policy import load_balancer_controller_statements
 
 REGION = "us-east-1"
 OWNED = {"Null": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "false"}}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.network import Network, NetworkArgs
+from components.cluster.network import Network, NetworkArgs
 from offline.view import PlanView
 from tests.conftest import home_opts, run_component
 

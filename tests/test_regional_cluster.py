@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from components.compute_addons import ComputeAddons, ComputeAddonsArgs
-from components.regional_cluster import RegionalCluster, RegionalClusterArgs
+from components.cluster.eks import RegionalCluster, RegionalClusterArgs
+from components.nodes.compute_addons import ComputeAddons, ComputeAddonsArgs
 from config.catalog import EKS_CONTROL_PLANE_LOG_TYPES
 from offline.view import PlanView
 from tests.conftest import home_opts, run_component

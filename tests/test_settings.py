@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.network import plan_subnets
+from components.cluster.network import plan_subnets
 from config.settings import SettingsError
 from config.stack_files import read_all
 from tests.conftest import FAILOVER, PROJECT_DIR, PROMOTED, west_edge

@@ -24,7 +24,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components._iam import policy_document, service_trust
-from components.egress_firewall import EgressFirewall, EgressFirewallArgs
+from components.cluster.egress_firewall import EgressFirewall, EgressFirewallArgs
 
 ANYWHERE = "0.0.0.0/0"
 ANYWHERE_IPV6 = "::/0"

@@ -26,7 +26,7 @@ import pulumi_kubernetes as k8s
 
 from components._helm import pinned_release
 from components._iam import pod_identity, policy_document
-from components.node_pools import NODE_POLICIES, ROOT_DEVICE, node_trust
+from components.nodes.managed_node_groups import NODE_POLICIES, ROOT_DEVICE, node_trust
 from config.placement import GroupPlacement
 from config.versions import KARPENTER_AMI_ALIAS
 

@@ -17,7 +17,7 @@ import yaml
 
 from components._helm import pinned_release
 from components._iam import pod_identity
-from components._lbc_policy import load_balancer_controller_statements
+from components.platform.lbc_policy import load_balancer_controller_statements
 from config.placement import EVERY_NODE_TOLERATIONS, placement_of
 
 LBC_SERVICE_ACCOUNT = "aws-load-balancer-controller"
