@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 STACK  ?= us-east-1
 
-.PHONY: venv plan verify benchmark drill promote failback test lint check preview up clean
+.PHONY: venv plan verify benchmark drill promote failback urns compare test lint check preview up clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -35,6 +35,12 @@ promote: $(STAMP)  ## the runbook's promotion on the stack files: make promote R
 
 failback: $(STAMP)  ## failback on the stack files: make failback REGION=us-east-1 STEP=1|2 [DRY_RUN=1]
 	@$(BIN)/python -m offline.failback $(REGION) --step $(STEP) $(if $(DRY_RUN),--dry-run)
+
+urns: $(STAMP)  ## record the URNs of both stacks (docs/urns); refuses a URN gone without an alias unless FORGET=1
+	@$(BIN)/python -m offline.urns --write $(if $(FORGET),--forget)
+
+compare: $(STAMP)  ## resources of a git revision and the working tree, by type and name: make compare BASE=main
+	@$(BIN)/python -m offline.compare --base $(or $(BASE),HEAD)
 
 test: $(STAMP)  ## the test suite (Pulumi mocks, no cloud)
 	@$(BIN)/python -m pytest -q

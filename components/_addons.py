@@ -1,4 +1,4 @@
-"""EKS managed add-ons, as RegionalCluster and ComputeAddons create them."""
+"""EKS managed add-ons, as EksCluster and ComputeAddons create them."""
 
 from __future__ import annotations
 

@@ -7,6 +7,11 @@ edge outside the regions, and the replication and traffic arrows between them. E
 and every arrow is read from what the program registered, so the picture cannot drift from
 the code: a changed dial, size or replica changes the page, and the staleness test notices.
 
+Inside a region, one nested subgraph per room (a stack's top-level component:
+``RegionalCluster``, ``NodePools``, ``Platform``, ``Observability``, ``EdgeRouting``) holds
+the nodes its resources draw. The room is read from each resource's URN, never from the kind
+of node; a room of another stack (the replicas it places in the region) names that stack.
+
 ``render_dot`` draws the same graph for Graphviz; ``write`` writes ``architecture.md`` (and
 ``architecture.svg`` where ``dot`` is installed). ``python -m offline.diagram --plans
 build/plan --out docs`` does that from the plan files.
@@ -24,7 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +47,8 @@ PLANS_DIR = Path("build/plan")
 DOCS_DIR = Path("docs")
 MARKDOWN_NAME = "architecture.md"
 SVG_NAME = "architecture.svg"
+#: The rooms (a stack's top-level components) in drawing order; any other room sorts after.
+ROOMS = ("RegionalCluster", "NodePools", "Platform", "Observability", "EdgeRouting")
 #: Seconds ``dot`` may take: a hung Graphviz must not hang ``make plan``.
 DOT_TIMEOUT_SECONDS = 30
 
@@ -112,13 +119,24 @@ class Edge:
     kind: EdgeKind
 
 
+#: Who draws a node: the stack and the room (empty: none) of the resources it is drawn from.
+Owner = tuple[str, str]
+
+
 @dataclass
 class Group:
-    """A subgraph: a region (or the global edge) and the nodes placed in it."""
+    """A subgraph: a region (or the global edge) and the nodes placed in it; in a region, the
+    nodes sit in the nested subgraphs of their rooms (``groups``)."""
 
     id: str
     label: str
     nodes: list[Node] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+
+    @property
+    def all_nodes(self) -> list[Node]:
+        """Its own nodes, then those of its nested subgraphs, in drawing order."""
+        return [*self.nodes, *(n for g in self.groups for n in g.all_nodes)]
 
 
 @dataclass
@@ -130,7 +148,7 @@ class Diagram:
 
     @property
     def nodes(self) -> list[Node]:
-        return [n for g in self.groups for n in g.nodes]
+        return [n for g in self.groups for n in g.all_nodes]
 
     def node(self, nid: str) -> Node:
         return next(n for n in self.nodes if n.id == nid)
@@ -140,6 +158,29 @@ def node_id(*parts: str) -> str:
     """A Mermaid- and Graphviz-safe id: ``n_`` and the parts, lowercased, runs of others ``_``."""
     body = re.sub(r"[^a-z0-9]+", "_", "_".join(parts).lower()).strip("_")
     return f"n_{body}"
+
+
+def room_of(r: Resource) -> str:
+    """The room a resource sits in: the last segment of the first type in its URN's qualified
+    type (``atnt:cluster:RegionalCluster$...`` -> ``RegionalCluster``); empty for a resource
+    directly under the stack (a provider), whose qualified type is its own type alone."""
+    qualified = str(r["urn"]).split("::")[2]
+    if "$" not in qualified:
+        return ""
+    return qualified.split("$", 1)[0].rsplit(":", 1)[-1]
+
+
+def _room_order(room: str) -> tuple[int, str]:
+    """``ROOMS`` first, in their order, then any other room by name, then no room."""
+    if not room:
+        return len(ROOMS) + 1, room
+    return (ROOMS.index(room) if room in ROOMS else len(ROOMS)), room
+
+
+def _owner(stack: str, *resources: Resource) -> Owner:
+    """The stack and room a node is drawn from; where its resources span several rooms (an
+    aggregated node), the first room in drawing order."""
+    return stack, min((room_of(r) for r in resources), key=_room_order)
 
 
 @dataclass
@@ -165,7 +206,8 @@ class _Builder:
         self.by_bucket: dict[str, str] = {}
         self.per_stack: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.per_region: dict[tuple[str, str], str] = {}
-        self.group(GLOBAL_GROUP, self._global_label())
+        self.owners: dict[str, Owner] = {}
+        self.group(GLOBAL_GROUP, "global edge")
         for stack in self.stacks:
             self.region_group(stack.region)
 
@@ -177,14 +219,40 @@ class _Builder:
         role = str(outputs.get("role") or config.get("atnt-platform:role") or "?")
         return _Stack(name, document, PlanView(document), region, role)
 
-    def _global_label(self) -> str:
-        owners = [
-            s.name
-            for s in self.stacks
-            if s.view.of_type("aws:globalaccelerator/accelerator:Accelerator")
-            or s.view.of_type("cloudflare:index/loadBalancer:LoadBalancer")
+    def _global_label(self, group: Group) -> str:
+        """``global edge (stack <name>, <rooms>)``: the stacks and rooms drawing its nodes."""
+        rooms: dict[str, set[str]] = defaultdict(set)
+        for n in group.nodes:
+            stack, room = self.owners[n.id]
+            rooms[stack].add(room)
+        owners = "; ".join(
+            ", ".join([f"stack {stack}", *sorted((r for r in found if r), key=_room_order)])
+            for stack, found in sorted(rooms.items())
+        )
+        return f"global edge ({owners})" if owners else "global edge"
+
+    def _nest_rooms(self, group: Group) -> None:
+        """Move a region's nodes into one nested subgraph per (stack, room) that drew them: a
+        room of a stack living in the region is labelled by its name, another stack's room
+        (replicas it places here) by its name and the stack. Nodes of no room stay direct."""
+        own = {s.name for s in self.stacks if node_id("region", s.region) == group.id}
+        rooms: dict[Owner, Group] = {}
+        direct: list[Node] = []
+        for n in group.nodes:
+            stack, room = self.owners[n.id]
+            if not room:
+                direct.append(n)
+                continue
+            if (stack, room) not in rooms:
+                label = room if stack in own else f"{room} (stack {stack})"
+                rid = node_id(group.id.removeprefix("n_"), "room", stack, room)
+                rooms[(stack, room)] = Group(rid, label)
+            rooms[(stack, room)].nodes.append(n)
+        group.nodes = direct
+        group.groups = [
+            rooms[key]
+            for key in sorted(rooms, key=lambda k: (_room_order(k[1]), k[0] not in own, k[0]))
         ]
-        return f"global edge (stack {', '.join(owners)})" if owners else "global edge"
 
     # -- groups and nodes -------------------------------------------------------------------
 
@@ -207,9 +275,11 @@ class _Builder:
         name: Iterable[str],
         lines: Iterable[str],
         kind: NodeKind,
+        owner: Owner,
     ) -> str:
-        """Place a node with id ``node_id(where, part, *name)``; a colliding id gets a numeric
-        suffix (deterministic: build order follows the sorted stacks and resources)."""
+        """Place a node with id ``node_id(where, part, *name)``, drawn by ``owner`` (its room);
+        a colliding id gets a numeric suffix (deterministic: build order follows the sorted
+        stacks and resources)."""
         nid = node_id(where, part, *name)
         unique, n = nid, 1
         while unique in self.node_ids:
@@ -218,13 +288,19 @@ class _Builder:
         self.node_ids.add(unique)
         rank = PARTS.index(part.lower()) if part.lower() in PARTS else len(PARTS)
         group.nodes.append(Node(unique, tuple(lines), kind, rank))
+        self.owners[unique] = owner
         return unique
 
-    def region_node(self, region: str, kind: str, lines: Iterable[str], nk: NodeKind) -> str:
-        """The one node of a kind per region (registry, secrets), created on first use."""
+    def region_node(
+        self, region: str, kind: str, lines: Iterable[str], nk: NodeKind, owner: Owner
+    ) -> str:
+        """The one node of a kind per region (registry, secrets), created on first use, in the
+        room of the resources it counts."""
         key = (region, kind)
         if key not in self.per_region:
-            self.per_region[key] = self.add(self.region_group(region), region, kind, (), lines, nk)
+            self.per_region[key] = self.add(
+                self.region_group(region), region, kind, (), lines, nk, owner
+            )
         return self.per_region[key]
 
     def edge(self, source: str, target: str, label: str, kind: EdgeKind) -> None:
@@ -253,6 +329,10 @@ class _Builder:
         groups = [g for g in self.groups.values() if g.nodes]
         for g in groups:
             g.nodes.sort(key=lambda n: n.rank)  # stable: insertion order within a part
+            if g.id == GLOBAL_GROUP:
+                g.label = self._global_label(g)
+            else:
+                self._nest_rooms(g)
         # The global edge first (it sits above the regions), then the regions in stack order.
         groups.sort(key=lambda g: g.id != GLOBAL_GROUP)
         edges = sorted(self.edges, key=lambda e: (EDGE_ORDER[e.kind], e.source, e.target, e.label))
@@ -270,6 +350,7 @@ class _Builder:
                 [r["name"]],
                 ["VPC", str(r["inputs"].get("cidrBlock", "?"))],
                 "network",
+                _owner(s.name, r),
             )
             vpcs[str(r["id"])] = nid
         for r in _by_name(v.of_type("aws:ec2transitgateway/transitGateway:TransitGateway")):
@@ -281,6 +362,7 @@ class _Builder:
                 [r["name"]],
                 ["Transit Gateway", f"ASN {r['inputs'].get('amazonSideAsn', '?')}"],
                 "network",
+                _owner(s.name, r),
             )
             self.by_resource_id[str(r["id"])] = nid
         for r in _by_name(v.of_type("aws:ec2transitgateway/vpcAttachment:VpcAttachment")):
@@ -311,6 +393,7 @@ class _Builder:
                     f"egress allow-list: {domains} domains",
                 ],
                 "network",
+                _owner(s.name, r),
             )
             vpc = vpcs.get(str(r["inputs"].get("vpcId")))
             if vpc:
@@ -341,6 +424,7 @@ class _Builder:
                     ", ".join(f"{proto} {port}" for port, proto in ports) or "no listener",
                 ],
                 "entry",
+                _owner(s.name, r),
             )
             self.by_resource_id[str(r["id"])] = nid
             self.per_stack[(s.name, kind)].append(nid)
@@ -358,6 +442,7 @@ class _Builder:
                 [name],
                 ["EKS", name, f"Kubernetes {r['inputs'].get('version', '?')}"],
                 "compute",
+                _owner(s.name, r),
             )
             self.per_stack[(s.name, "eks")].append(clusters[name])
         groups = v.of_type("aws:eks/nodeGroup:NodeGroup")
@@ -380,6 +465,7 @@ class _Builder:
                     f"{size.get('maxSize', '?')}",
                 ],
                 "compute",
+                _owner(s.name, r),
             )
             worker_group = (i.get("labels") or {}).get(_WORKER_GROUP_LABEL)
             if worker_group:
@@ -440,7 +526,15 @@ class _Builder:
                     f"{volumes[0].get('size', '?')}"
                 )
             region = self.region_of(s, members[0])
-            nid = self.add(self.region_group(region), region, "kafka", [key], lines, "data")
+            nid = self.add(
+                self.region_group(region),
+                region,
+                "kafka",
+                [key],
+                lines,
+                "data",
+                _owner(s.name, *members),
+            )
             self.per_stack[(s.name, "kafka")].append(nid)
             for group in sorted({g for p in members for g in _worker_groups(p)}):
                 for workers in self.per_stack.get((s.name, f"workers:{group}"), []):
@@ -458,6 +552,7 @@ class _Builder:
                 [s.name, r["name"]],
                 ["KMS multi-Region key", str(r["inputs"].get("description", r["name"]))],
                 "data",
+                _owner(s.name, r),
             )
             self.by_resource_id[f"kms:{r['id']}"] = nid
         for r in _by_name(v.of_type("aws:kms/replicaKey:ReplicaKey")):
@@ -469,6 +564,7 @@ class _Builder:
                 [s.name, r["name"]],
                 ["KMS replica key", str(r["inputs"].get("description", r["name"]))],
                 "data",
+                _owner(s.name, r),
             )
             self.by_resource_id[f"kms-replica:{s.name}:{r['urn']}"] = nid
         # The buckets that take part in replication (the backups and their replicas); log
@@ -492,15 +588,30 @@ class _Builder:
                 [name],
                 [role, name, f"stack {s.name}"],
                 "data",
+                _owner(s.name, r),
             )
-        repos = Counter(self.region_of(s, r) for r in v.of_type("aws:ecr/repository:Repository"))
-        for region, count in sorted(repos.items()):
-            self.region_node(region, "ecr", ["ECR", f"{count} repositories"], "data")
-        secrets = Counter(
-            self.region_of(s, r) for r in v.of_type("aws:secretsmanager/secret:Secret")
-        )
-        for region, count in sorted(secrets.items()):
-            self.region_node(region, "secrets", ["Secrets Manager", f"{count} secrets"], "data")
+        repos: dict[str, list[Resource]] = defaultdict(list)
+        for r in v.of_type("aws:ecr/repository:Repository"):
+            repos[self.region_of(s, r)].append(r)
+        for region in sorted(repos):
+            self.region_node(
+                region,
+                "ecr",
+                ["ECR", f"{len(repos[region])} repositories"],
+                "data",
+                _owner(s.name, *repos[region]),
+            )
+        secrets: dict[str, list[Resource]] = defaultdict(list)
+        for r in v.of_type("aws:secretsmanager/secret:Secret"):
+            secrets[self.region_of(s, r)].append(r)
+        for region in sorted(secrets):
+            self.region_node(
+                region,
+                "secrets",
+                ["Secrets Manager", f"{len(secrets[region])} secrets"],
+                "data",
+                _owner(s.name, *secrets[region]),
+            )
 
     # -- what crosses regions -------------------------------------------------------------
 
@@ -514,16 +625,20 @@ class _Builder:
                 label = "S3 replication" + (f" (RTC {minutes} min)" if minutes else "")
                 if source and target:
                     self.edge(source, target, label, "replication")
-        pairs = Counter(
-            (self.region_of(s, r), str(replica.get("region")))
-            for r in v.of_type("aws:secretsmanager/secret:Secret")
-            for replica in r["inputs"].get("replicas") or []
-        )
-        for (home, peer), count in sorted(pairs.items()):
+        # One entry per replica (a secret replicated twice to a region counts twice).
+        pairs: dict[tuple[str, str], list[Resource]] = defaultdict(list)
+        for r in v.of_type("aws:secretsmanager/secret:Secret"):
+            for replica in r["inputs"].get("replicas") or []:
+                pairs[(self.region_of(s, r), str(replica.get("region")))].append(r)
+        for home, peer in sorted(pairs):
+            replicated = pairs[(home, peer)]
+            owner = _owner(s.name, *replicated)
             self.edge(
-                self.region_node(home, "secrets", ["Secrets Manager"], "data"),
-                self.region_node(peer, "secrets", ["Secrets Manager", "replicas only"], "data"),
-                f"{count} secret replicas",
+                self.region_node(home, "secrets", ["Secrets Manager"], "data", owner),
+                self.region_node(
+                    peer, "secrets", ["Secrets Manager", "replicas only"], "data", owner
+                ),
+                f"{len(replicated)} secret replicas",
                 "replication",
             )
         for c in v.of_type("aws:ecr/replicationConfiguration:ReplicationConfiguration"):
@@ -537,9 +652,13 @@ class _Builder:
                 )
                 for destination in rule.get("destinations") or []:
                     self.edge(
-                        self.region_node(home, "ecr", ["ECR"], "data"),
+                        self.region_node(home, "ecr", ["ECR"], "data", _owner(s.name, c)),
                         self.region_node(
-                            str(destination.get("region")), "ecr", ["ECR", "replicas only"], "data"
+                            str(destination.get("region")),
+                            "ecr",
+                            ["ECR", "replicas only"],
+                            "data",
+                            _owner(s.name, c),
                         ),
                         f"ECR replication {filters}".strip(),
                         "replication",
@@ -612,6 +731,7 @@ class _Builder:
                     *dials,
                 ],
                 "entry",
+                _owner(s.name, a),
             )
             for g in endpoint_groups:
                 dial = g["inputs"].get("trafficDialPercentage", 100)
@@ -657,6 +777,7 @@ class _Builder:
                 [str(i.get("name", b["name"]))],
                 lines,
                 "entry",
+                _owner(s.name, b),
             )
             for pid, pool_roles in roles.items():
                 for origin in (pools.get(pid) or {}).get("inputs", {}).get("origins") or []:
@@ -671,6 +792,7 @@ class _Builder:
                             [address],
                             ["origin", address],
                             "entry",
+                            _owner(s.name, b),
                         )
                         self.per_region[("global", address)] = target
                     label = f"{'/'.join(pool_roles)} pool {pool_name(pid)}"
@@ -706,6 +828,7 @@ class _Builder:
                     f"requested in {requester_region}, {where}",
                 ],
                 "network",
+                _owner(s.name, p),
             )
             for tgw_id in (i.get("transitGatewayId"), i.get("peerTransitGatewayId")):
                 tgw = self.by_resource_id.get(str(tgw_id))
@@ -777,15 +900,25 @@ def _mermaid_text(text: str) -> str:
     return text
 
 
+def _mermaid_group(group: Group, indent: str) -> list[str]:
+    """A subgraph, its nodes and, nested one level deeper, its rooms' subgraphs."""
+    lines = [
+        f'{indent}subgraph {group.id}["{_mermaid_text(group.label)}"]',
+        f"{indent}  direction TB",
+    ]
+    for node in group.nodes:
+        label = "<br/>".join(_mermaid_text(line) for line in node.lines)
+        lines.append(f'{indent}  {node.id}["{label}"]')
+    for nested in group.groups:
+        lines.extend(_mermaid_group(nested, f"{indent}  "))
+    lines.append(f"{indent}end")
+    return lines
+
+
 def _mermaid(diagram: Diagram) -> list[str]:
     lines = ["flowchart TB"]
     for group in diagram.groups:
-        lines.append(f'  subgraph {group.id}["{_mermaid_text(group.label)}"]')
-        lines.append("    direction TB")
-        for node in group.nodes:
-            label = "<br/>".join(_mermaid_text(line) for line in node.lines)
-            lines.append(f'    {node.id}["{label}"]')
-        lines.append("  end")
+        lines.extend(_mermaid_group(group, "  "))
     for e in diagram.edges:
         arrow = _MERMAID_ARROW[e.kind]
         label = f'|"{_mermaid_text(e.label)}"|' if e.label else ""
@@ -805,7 +938,7 @@ def _flow_rows(diagram: Diagram) -> list[str]:
     def cell(text: str) -> str:
         return text.replace("|", "\\|")
 
-    place = {n.id: g.label for g in diagram.groups for n in g.nodes}
+    place = {n.id: g.label for g in diagram.groups for n in g.all_nodes}
     rows = ["| Flow | From | To | What |", "|---|---|---|---|"]
     for e in diagram.edges:
         if e.kind == "link":
@@ -850,8 +983,27 @@ def _dot_text(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
+def _dot_group(group: Group, indent: str) -> list[str]:
+    """A cluster, its nodes and, nested one level deeper, its rooms' clusters."""
+    lines = [
+        f"{indent}subgraph cluster_{group.id} {{",
+        f'{indent}  label="{_dot_text(group.label)}";',
+    ]
+    for node in group.nodes:
+        label = "\\n".join(_dot_text(line) for line in node.lines)
+        fill, stroke = _FILL[node.kind]
+        lines.append(
+            f'{indent}  {node.id} [label="{label}", fillcolor="{fill}", color="{stroke}"];'
+        )
+    for nested in group.groups:
+        lines.extend(_dot_group(nested, f"{indent}  "))
+    lines.append(f"{indent}}}")
+    return lines
+
+
 def render_dot(documents: Mapping[str, dict[str, Any]]) -> str:
-    """The same graph in Graphviz dot: clusters for the groups, styled edges by kind."""
+    """The same graph in Graphviz dot: clusters for the groups (the rooms nested in their
+    regions'), styled edges by kind."""
     diagram = build(documents)
     lines = [
         "digraph architecture {",
@@ -860,13 +1012,7 @@ def render_dot(documents: Mapping[str, dict[str, Any]]) -> str:
         '  edge [fontname="Helvetica", fontsize=9];',
     ]
     for group in diagram.groups:
-        lines.append(f"  subgraph cluster_{group.id} {{")
-        lines.append(f'    label="{_dot_text(group.label)}";')
-        for node in group.nodes:
-            label = "\\n".join(_dot_text(line) for line in node.lines)
-            fill, stroke = _FILL[node.kind]
-            lines.append(f'    {node.id} [label="{label}", fillcolor="{fill}", color="{stroke}"];')
-        lines.append("  }")
+        lines.extend(_dot_group(group, "  "))
     for e in diagram.edges:
         label = f'label="{_dot_text(e.label)}", ' if e.label else ""
         lines.append(f"  {e.source} -> {e.target} [{label}{_DOT_STYLE[e.kind]}];")

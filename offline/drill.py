@@ -115,21 +115,24 @@ def control_plane(g: PlanGraph, r: Mapping[str, Any]) -> tuple[str, str | None]:
 
 
 def diff(before: Document, after: Document) -> list[Change]:
-    """What ``pulumi up`` of the stack planned as ``after`` changes, deployed as ``before``."""
+    """What ``pulumi up`` of the stack planned as ``after`` changes, deployed as ``before``.
+    A resource that answers to a former URN (``pulumi.Alias``) is the same resource moved."""
     old = {r["urn"]: r for r in before["resources"]}
     new = {r["urn"]: r for r in after["resources"]}
+    former = {alias: r["urn"] for r in after["resources"] for alias in r.get("aliases") or []}
+    moved = {former[u]: u for u in old if u not in new and u in former}  # new urn -> old urn
     g_old, g_new = PlanGraph(before), PlanGraph(after)
     changes = []
     for urn in sorted(set(old) | set(new)):
-        if urn not in old:
+        if urn in new and urn not in old and urn not in moved:
             r = new[urn]
             changes.append(Change("create", r, *control_plane(g_new, r)))
-        elif urn not in new:
+        elif urn in old and urn not in new and urn not in former:
             r = old[urn]
             changes.append(Change("delete", r, *control_plane(g_old, r)))
-        else:
-            r = new[urn]
-            paths = input_changes(old[urn]["inputs"], r["inputs"], r.get("ignoreChanges") or [])
+        elif urn in new:
+            r, was = new[urn], old[moved.get(urn, urn)]
+            paths = input_changes(was["inputs"], r["inputs"], r.get("ignoreChanges") or [])
             if not paths:
                 continue
             touched = {p.split(".", 1)[0] for p, _, _ in paths}

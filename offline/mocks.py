@@ -16,6 +16,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
+from pulumi.runtime.proto import resource_pb2
 
 #: The account every mocked resource lives in (AWS's documentation account).
 ACCOUNT_ID = "111122223333"
@@ -662,8 +663,13 @@ class Registration:
     protect: bool
     retain_on_delete: bool
     ignore_changes: list[str]
+    #: Former URNs of this resource (``pulumi.Alias``, its own and its parents'), in full.
+    aliases: list[str]
     #: What the mocks answered (outputs); not part of the plan JSON.
     state: dict[str, Any]
+
+
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 class RecordingMonitor(MockMonitor):
@@ -672,6 +678,36 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: PlanMocks) -> None:
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        self._aliases: dict[str, list[str]] = {}
+        self._names: dict[str, str] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN the engine gives a resource: its parents' full type chain, the root stack
+        left out (the SDK's mock keeps only the nearest parent type and the stack's, so moving
+        a component deeper would not show as the new URN a real deployment records)."""
+        qualified = type_
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != ROOT_STACK_TYPE:
+                qualified = f"{parent_type}${type_}"
+        return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{qualified}::{name}"
+
+    def _all_aliases(self, request: Any, urn: str) -> list[str]:
+        """The former URNs the engine gives a resource: its own aliases, and one per alias of
+        its parent (the child under the parent's former URN, its name's prefix renamed with
+        the parent's), as the engine derives them from alias specs."""
+        own = set(request.aliasURNs)
+        parent = request.parent
+        for former in self._aliases.get(parent, []):
+            parent_name, former_name = self._names[parent], former.rsplit("::", 1)[1]
+            name = request.name
+            if name.startswith(parent_name):
+                name = former_name + name[len(parent_name) :]
+            head = former.rsplit("::", 2)[0]  # urn:pulumi:stack::project
+            qualified = former.rsplit("::", 2)[1]
+            own.add(f"{head}::{qualified}${request.type}::{name}")
+        self._aliases[urn], self._names[urn] = sorted(own), request.name
+        return sorted(own)
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
@@ -694,10 +730,20 @@ class RecordingMonitor(MockMonitor):
                         request.retainOnDelete if request.HasField("retainOnDelete") else False
                     ),
                     ignore_changes=list(request.ignoreChanges),
+                    aliases=self._all_aliases(request, response.urn),
                     state=rpc.deserialize_properties(response.object) or {},
                 )
             )
         return response
+
+    def GetDeploymentInfo(self, request: Any) -> Any:
+        """Without alias specs the SDK sends every alias as the full former URN, its parents'
+        aliases included (what the engine computes from specs): the plan records the URNs a
+        resource answers to, which is what the URN record is checked against."""
+        info = super().GetDeploymentInfo(request)
+        features = [f for f in info.supportedFeatures
+                    if f != resource_pb2.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS]  # fmt: skip
+        return resource_pb2.DeploymentInfo(supportedFeatures=features)
 
     def ReadResource(self, request: Any) -> Any:
         """Reads (``get``, StackReference) are recorded too: they are part of the plan."""
@@ -718,6 +764,7 @@ class RecordingMonitor(MockMonitor):
                 protect=False,
                 retain_on_delete=False,
                 ignore_changes=[],
+                aliases=[],
                 state=rpc.deserialize_properties(response.properties) or {},
             )
         )

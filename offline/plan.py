@@ -85,6 +85,7 @@ def _resource(r: Registration) -> dict[str, Any]:
         "protect": r.protect,
         "retainOnDelete": r.retain_on_delete,
         "ignoreChanges": r.ignore_changes,
+        "aliases": r.aliases,
     }
 
 

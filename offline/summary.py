@@ -78,9 +78,11 @@ def summarize(
         f"{_onoff(eks.get('encryptionConfigKeyArn'))}, deletion protection "
         f"{_onoff(eks.get('deletionProtection'))}, admins {len(eks.get('accessEntries') or {})}"
     )
-    addons = [(r["inputs"]["addonName"], r["parent"]) for r in v.of_type("aws:eks/addon:Addon")]
-    before = sorted(n for n, p in addons if p.endswith("RegionalCluster::cluster"))
-    after = sorted(n for n, p in addons if n not in before)
+    # Before nodes: the add-ons the node groups wait for (they need them to join).
+    awaited = {u for ng in v.of_type("aws:eks/nodeGroup:NodeGroup") for u in ng["dependencies"]}
+    addons = [(r["inputs"]["addonName"], r["urn"]) for r in v.of_type("aws:eks/addon:Addon")]
+    before = sorted(n for n, urn in addons if urn in awaited)
+    after = sorted(n for n, urn in addons if urn not in awaited)
     lines.append(f"add-ons     before nodes: {', '.join(before)}; after nodes: {', '.join(after)}")
     for sc in v.of_type("kubernetes:storage.k8s.io/v1:StorageClass"):
         i = sc["inputs"]

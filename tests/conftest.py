@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,23 @@ def plan_all(overrides: dict[str, dict[str, Any]] | None = None) -> dict[str, Pl
             views[stack_file.stack] = PlanView(plan.document, plan.states)
         _PLANNED[key] = views
     return _PLANNED[key]
+
+
+def _config(text: str) -> dict[str, Any]:
+    return dict((yaml.safe_load(text) or {}).get("config") or {})
+
+
+def plan_texts(texts: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """Plan documents of stack-file texts through the run's cache: only the keys that differ
+    from the committed files are overrides (the runbook's configurations are the failover
+    tests' ones)."""
+    overrides = {}
+    for stack, text in texts.items():
+        base = _config((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
+        changed = {k: v for k, v in _config(text).items() if base.get(k) != v}
+        if changed:
+            overrides[stack] = changed
+    return {s: v.document for s, v in plan_all(overrides or None).items()}
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import json
 import os
 import re
 from pathlib import Path
@@ -20,7 +21,9 @@ Documents = dict[str, dict[str, Any]]
 
 REGIONS = {"us-east-1": "active", "us-west-2": "warm"}
 WORKER_GROUPS = ("kafka", "monitor", "spot", "unibeam")
-NODE_LINE = re.compile(r'^    (n_[a-z0-9_]+)\["([^"]*)"\]$')
+#: A node: directly in a top-level subgraph (the global edge) or in a room nested in a region.
+NODE_LINE = re.compile(r'^    (?:  )?(n_[a-z0-9_]+)\["([^"]*)"\]$')
+SUBGRAPH_LINE = re.compile(r'^(  |    )subgraph n_[a-z0-9_]+\["([^"]*)"\]$')
 EDGE_LINE = re.compile(r'^  (n_[a-z0-9_]+) (==>|-\.->|---)(?:\|"([^"]*)"\|)? (n_[a-z0-9_]+)$')
 
 
@@ -42,18 +45,42 @@ def mermaid(page: str) -> list[str]:
     return lines[start + 1 : lines.index("```", start + 1)]
 
 
-def blocks(page: str) -> dict[str, list[str]]:
-    """Subgraph label -> the node lines inside it (subgraphs are not nested)."""
-    found: dict[str, list[str]] = {}
-    current: list[str] | None = None
+def subgraphs(page: str) -> dict[tuple[str, ...], list[str]]:
+    """Subgraph path (top-level label, then the nested room's label) -> the node lines
+    directly inside it. Nesting is read from the subgraph/end statements, not indentation."""
+    found: dict[tuple[str, ...], list[str]] = {}
+    path: list[str] = []
     for line in mermaid(page):
-        if m := re.match(r'^  subgraph n_[a-z0-9_]+\["([^"]*)"\]$', line):
-            current = found.setdefault(m.group(1), [])
-        elif line == "  end":
-            current = None
-        elif current is not None and NODE_LINE.match(line):
-            current.append(line)
+        if m := SUBGRAPH_LINE.match(line):
+            assert len(m.group(1)) == 2 + 2 * len(path), line  # indented as deep as it nests
+            path.append(m.group(2))
+            assert tuple(path) not in found, f"subgraph drawn twice: {path}"
+            found[tuple(path)] = []
+        elif line.strip() == "end":
+            path.pop()
+        elif path and NODE_LINE.match(line):
+            found[tuple(path)].append(line)
+        else:
+            assert not NODE_LINE.match(line), f"node outside every subgraph: {line}"
+    assert not path, "unclosed subgraph"
     return found
+
+
+def blocks(page: str) -> dict[str, list[str]]:
+    """Top-level subgraph label -> the node lines inside it, its nested rooms' included."""
+    found: dict[str, list[str]] = {}
+    for path, lines in subgraphs(page).items():
+        found.setdefault(path[0], []).extend(lines)
+    return found
+
+
+def rooms(page: str) -> dict[tuple[str, str], list[str]]:
+    """(region label, room label) -> the ids of the nodes in that room, in drawing order."""
+    return {
+        (path[0], path[1]): [m.group(1) for line in lines if (m := NODE_LINE.match(line))]
+        for path, lines in subgraphs(page).items()
+        if len(path) == 2
+    }
 
 
 def edges(page: str) -> set[tuple[str, str, str, str]]:
@@ -80,7 +107,11 @@ def test_both_regions_with_their_roles_from_the_stack_outputs(
         outputs = document["outputs"]
         assert REGIONS[outputs["region"]] == outputs["role"], stack
     labels = list(blocks(text))
-    assert labels == ["global edge (stack us-west-2)", "us-east-1: active", "us-west-2: warm"]
+    assert labels == [
+        "global edge (stack us-west-2, EdgeRouting)",
+        "us-east-1: active",
+        "us-west-2: warm",
+    ]
 
 
 def test_four_node_groups_per_region_with_their_machines_and_sizes(
@@ -142,7 +173,7 @@ def test_each_region_holds_its_network_cluster_entry_points_and_data(
 
 
 def test_global_edge_sits_outside_the_regions(text: str) -> None:
-    block = "\n".join(blocks(text)["global edge (stack us-west-2)"])
+    block = "\n".join(blocks(text)["global edge (stack us-west-2, EdgeRouting)"])
     assert "Global Accelerator<br/>atnt-sim<br/>DUAL_STACK, TCP 9506" in block
     assert "dial us-east-1 100%<br/>dial us-west-2 20%" in block
     assert (
@@ -150,6 +181,68 @@ def test_global_edge_sits_outside_the_regions(text: str) -> None:
         "default pool atnt-api-us-east-1<br/>fallback pool atnt-api-us-west-2"
     ) in block
     assert "Transit Gateway peering<br/>requested in us-west-2, accepted in us-east-1" in block
+
+
+def test_rooms_nest_in_their_regions_with_the_nodes_their_urns_place_there(
+    documents: Documents, text: str
+) -> None:
+    found = rooms(text)
+    east, west = "us-east-1: active", "us-west-2: warm"
+    for region, stack, peer in ((east, "us-east-1", "us-west-2"), (west, "us-west-2", "us-east-1")):
+        # The fixed room order; another stack's room (the replicas it places here) right after
+        # the same room of the region's own stack.
+        assert [room for where, room in found if where == region] == [
+            "RegionalCluster",
+            f"RegionalCluster (stack {peer})",
+            "NodePools",
+            "Platform",
+            "Observability",
+            f"Observability (stack {peer})",
+            "EdgeRouting",
+        ]
+        # Every node of a region sits in one of its rooms, none directly in the region.
+        assert subgraphs(text)[(region,)] == []
+        me, other = stack.replace("-", "_"), peer.replace("-", "_")
+        n = f"n_{me}"
+        assert found[(region, "NodePools")] == [
+            f"{n}_nodegroup_atnt_{me}_{group}" for group in WORKER_GROUPS
+        ]
+        assert found[(region, "Platform")] == [f"{n}_kafka_kafka_atnt"]
+        assert found[(region, "EdgeRouting")] == [
+            f"{n}_nlb_atnt_{me}_sim",
+            f"{n}_alb_atnt_{me}_api",
+        ]
+        # The aggregated nodes take the room of the repositories and secrets they count.
+        assert {
+            f"{n}_vpc_network_vpc",
+            f"{n}_tgw_transit_tgw",
+            f"{n}_eks_atnt_{me}",
+            f"{n}_kms_{me}_keys_data",
+            f"{n}_s3_atnt_unibeam_backup_{me}",
+            f"{n}_ecr",
+            f"{n}_secrets",
+        } <= set(found[(region, "RegionalCluster")])
+        assert f"{n}_s3_atnt_unibeam_metrics_{me}" in found[(region, "Observability")]
+        # The peer stack's replicas in this region sit in the peer's rooms, labelled with it.
+        assert found[(region, f"RegionalCluster (stack {peer})")] == [
+            f"{n}_kms_replica_{other}_keys_data_replica",
+            f"{n}_s3_replica_atnt_unibeam_backup_{other}_replica",
+        ]
+        assert found[(region, f"Observability (stack {peer})")] == [
+            f"{n}_s3_replica_atnt_unibeam_{store}_{other}_replica"
+            for store in ("log_chunks", "log_ruler", "metrics")
+        ]
+    # The global edge stays a top-level subgraph, without rooms, its label naming the room.
+    assert [path for path in subgraphs(text) if path[0].startswith("global edge")] == [
+        ("global edge (stack us-west-2, EdgeRouting)",)
+    ]
+    # The rooms are read from the URNs: a renamed room takes its nodes along and, not one of
+    # the five, sorts after them.
+    renamed = json.loads(json.dumps(documents).replace("atnt:nodes:NodePools", "atnt:nodes:Pools"))
+    moved = rooms(diagram.render(renamed))
+    assert (east, "NodePools") not in moved
+    assert moved[(east, "Pools")] == found[(east, "NodePools")]
+    assert [room for where, room in moved if where == east][-1] == "Pools"
 
 
 def test_traffic_arrows_carry_the_dials_and_the_pools(text: str) -> None:
@@ -255,8 +348,8 @@ def test_ids_are_sanitized_unique_and_labels_quoted(documents: Documents, text: 
     assert len(declared) == len(set(declared)) == len(diagram.build(documents).nodes)
     # Every line is a known statement: no stray, unquoted or unparsed text.
     statement = re.compile(
-        r'^(flowchart TB|  subgraph n_[a-z0-9_]+\["[^"]*"\]|    direction TB|  end'
-        r"|  classDef [a-z]+ .*|  class [a-z0-9_,]+ [a-z]+)$"
+        r'^(flowchart TB|(  |    )subgraph n_[a-z0-9_]+\["[^"]*"\]|(    |      )direction TB'
+        r"|(  |    )end|  classDef [a-z]+ .*|  class [a-z0-9_,]+ [a-z]+)$"
     )
     for line in body:
         assert NODE_LINE.match(line) or EDGE_LINE.match(line) or statement.match(line), line
@@ -351,12 +444,20 @@ def test_dot_draws_the_same_graph(documents: Documents, text: str) -> None:
     dot = diagram.render_dot(documents)
     assert dot.startswith("digraph architecture {\n")
     assert dot.endswith("}\n")
-    ids = set(re.findall(r"^    (n_[a-z0-9_]+) \[label=", dot, re.MULTILINE))
+    ids = set(re.findall(r"^    (?:  )?(n_[a-z0-9_]+) \[label=", dot, re.MULTILINE))
     declared = {m.group(1) for line in mermaid(text) if (m := NODE_LINE.match(line))}
     assert ids == declared
     dot_edges = re.findall(r"^  (n_[a-z0-9_]+) -> (n_[a-z0-9_]+) \[", dot, re.MULTILINE)
     assert set(dot_edges) == {(s, t) for s, _, _, t in edges(text)}
     assert 'subgraph cluster_n_region_us_east_1 {\n    label="us-east-1: active";' in dot
+    # The rooms are clusters nested in their region's, as in Mermaid.
+    region = dot.index("  subgraph cluster_n_region_us_east_1 {\n")
+    room = dot.index(
+        "    subgraph cluster_n_region_us_east_1_room_us_east_1_nodepools {\n"
+        '      label="NodePools";\n'
+        "      n_us_east_1_nodegroup_atnt_us_east_1_kafka [label="
+    )
+    assert region < room < dot.index("\n  }\n", region)
     assert '[label="dial 20%", style=bold' in dot
 
 

@@ -13,31 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from offline.chart_values import charts_dir
 from offline.drill import Documents, diff, drill, judge, read_texts
 from offline.runbook import RunbookError, failback, promote, steps
-from tests.conftest import PROJECT_DIR, plan_all
+from tests.conftest import PROJECT_DIR, plan_texts
 
 EAST, WEST = "us-east-1", "us-west-2"
 ORIGINAL = read_texts(PROJECT_DIR)
 
 
-def _config(text: str) -> dict[str, Any]:
-    return dict((yaml.safe_load(text) or {}).get("config") or {})
-
-
 def plan(texts: Mapping[str, str]) -> Documents:
-    """Plan stack-file texts through the test run's cache: only the keys that differ from the
-    committed files are overrides (the drill's configurations are the failover tests' ones)."""
-    overrides = {}
-    for stack, text in texts.items():
-        base, now = _config(ORIGINAL[stack]), _config(text)
-        changed = {k: v for k, v in now.items() if base.get(k) != v}
-        if changed:
-            overrides[stack] = changed
-    return {s: v.document for s, v in plan_all(overrides or None).items()}
+    return plan_texts(texts)
 
 
 @pytest.fixture(scope="module")

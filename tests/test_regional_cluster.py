@@ -1,4 +1,4 @@
-"""RegionalCluster and ComputeAddons: control-plane settings and the order add-ons come up in."""
+"""EksCluster and ComputeAddons: control-plane settings and the order add-ons come up in."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.cluster.eks import RegionalCluster, RegionalClusterArgs
+from components.cluster.eks import EksCluster, EksClusterArgs
 from components.nodes.compute_addons import ComputeAddons, ComputeAddonsArgs
 from config.catalog import EKS_CONTROL_PLANE_LOG_TYPES
 from offline.view import PlanView
@@ -20,9 +20,9 @@ PREVIEW = "arn:aws:iam::111122223333:role/ci-preview"
 
 def _cluster(public_cidrs: list[str]) -> PlanView:
     def build(home, _peer) -> None:  # type: ignore[no-untyped-def]
-        cluster = RegionalCluster(
+        cluster = EksCluster(
             "cluster",
-            RegionalClusterArgs(
+            EksClusterArgs(
                 cluster_name="atnt-us-east-1",
                 kubernetes_version="1.35",
                 vpc_id="vpc-1",

@@ -225,7 +225,7 @@ def test_free_form_inputs_and_custom_resources_are_not_looked_into() -> None:
     # Providers, stack references and this project's components take no SDK input type.
     skipped = [
         {"type": t, "name": "x", "inputs": {"zzz": 1}}
-        for t in ("pulumi:providers:aws", "pulumi:pulumi:StackReference", "atnt:eks:NodePools")
+        for t in ("pulumi:providers:aws", "pulumi:pulumi:StackReference", "atnt:nodes:NodePools")
     ]
     assert check_document({"resources": skipped}) == []
 

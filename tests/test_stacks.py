@@ -91,6 +91,15 @@ def test_promotion_replaces_no_stateful_resource(plans: dict[str, PlanView]) -> 
 def test_plan_command_writes_one_document_per_stack(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert plan_main(["--project", str(PROJECT_DIR), "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
+    # Nodes join only with networking and the Pod Identity agent in place; DNS and volumes
+    # need nodes: the summary reads that order from the plan.
+    assert (
+        printed.count(
+            "add-ons     before nodes: eks-pod-identity-agent, kube-proxy, vpc-cni; "
+            "after nodes: aws-ebs-csi-driver, coredns"
+        )
+        == 2
+    )
     for stack, role in (("us-east-1", "active"), ("us-west-2", "warm")):
         assert f"== {stack}: role {role}" in printed
         document = json.loads((tmp_path / f"{stack}.json").read_text())
@@ -99,7 +108,7 @@ def test_plan_command_writes_one_document_per_stack(tmp_path: Path, capsys) -> N
         assert document["config"]["aws:region"] == stack
         first = document["resources"][0]
         assert {"urn", "id", "type", "name", "parent", "custom", "provider", "inputs",
-                "dependencies", "protect", "retainOnDelete"} <= set(first)  # fmt: skip
+                "dependencies", "protect", "retainOnDelete", "aliases"} <= set(first)  # fmt: skip
         types = {r["type"] for r in document["resources"]}
         assert {
             "aws:ec2/vpc:Vpc",

@@ -1,4 +1,4 @@
-"""RegionalCluster: the EKS control plane and what must exist before any node joins."""
+"""EksCluster: the EKS control plane and what must exist before any node joins."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ DEFAULT_STORAGE_CLASS = "gp3-encrypted"
 
 
 @dataclass(frozen=True, kw_only=True)
-class RegionalClusterArgs:
-    """Inputs for RegionalCluster."""
+class EksClusterArgs:
+    """Inputs for EksCluster."""
 
     cluster_name: str
     kubernetes_version: str
@@ -52,7 +52,7 @@ class RegionalClusterArgs:
             raise ValueError("a role may have one access entry: admin or preview, once")
 
 
-class RegionalCluster(pulumi.ComponentResource):
+class EksCluster(pulumi.ComponentResource):
     """EKS with API access entries, all control-plane logs, KMS-encrypted secrets, deletion
     protection, STANDARD support only and no default node group.
 
@@ -74,9 +74,9 @@ class RegionalCluster(pulumi.ComponentResource):
     node_prerequisites: list[pulumi.Resource]
 
     def __init__(
-        self, name: str, args: RegionalClusterArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("atnt:eks:RegionalCluster", name, None, opts)
+        super().__init__("atnt:eks:EksCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         # EKS writes to this group; creating it first gives it our key and retention.

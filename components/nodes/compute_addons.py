@@ -1,7 +1,7 @@
 """ComputeAddons: the EKS add-ons whose pods need running nodes (CoreDNS, EBS CSI driver).
 
 EKS reports an add-on with unschedulable pods as DEGRADED and its creation fails, so these
-are created after the nodes (``wait_for``), unlike the add-ons in RegionalCluster.
+are created after the nodes (``wait_for``), unlike the add-ons in EksCluster.
 """
 
 from __future__ import annotations

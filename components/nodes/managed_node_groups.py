@@ -1,4 +1,4 @@
-"""NodePools: one EKS managed node group per worker group of the architecture (Graviton)."""
+"""ManagedNodeGroups: one EKS managed node group per worker group of the architecture (Graviton)."""
 
 from __future__ import annotations
 
@@ -50,8 +50,8 @@ class WorkerGroupArgs:
 
 
 @dataclass(frozen=True, kw_only=True)
-class NodePoolsArgs:
-    """Inputs for NodePools."""
+class ManagedNodeGroupsArgs:
+    """Inputs for ManagedNodeGroups."""
 
     cluster_name: str
     kubernetes_version: str
@@ -67,7 +67,7 @@ class NodePoolsArgs:
             raise ValueError("groups must name at least one worker group")
 
 
-class NodePools(pulumi.ComponentResource):
+class ManagedNodeGroups(pulumi.ComponentResource):
     """Launch template per group (IMDSv2 only, hop limit 1, encrypted gp3 root volume, no SSH
     key) and a managed node group with the group's label and taint from the placement
     contract. The program owns all three sizes: the managed groups are each worker group's
@@ -82,9 +82,9 @@ class NodePools(pulumi.ComponentResource):
     node_role_arn: pulumi.Output[str]
 
     def __init__(
-        self, name: str, args: NodePoolsArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: ManagedNodeGroupsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("atnt:eks:NodePools", name, None, opts)
+        super().__init__("atnt:eks:ManagedNodeGroups", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-node",

@@ -224,7 +224,10 @@ def pods_ready(g: PlanGraph) -> list[str]:
             need(node_groups, "its pods need nodes")
         if _claims_volumes(r):
             need(ebs, "its pods claim EBS volumes, provisioned by the EBS CSI driver")
-        if r not in lbc:
+        # The controller's Service webhook refuses Services while it is registered but its
+        # pods are not running: a release either waits for the controller or is installed
+        # before it (Karpenter, which the controller's nodes need, is the second kind).
+        if r not in lbc and not any(g.waits_for(c, r) for c in lbc):
             need(lbc, "the controller's Service webhook refuses Services until it runs")
         namespace = _namespace(r)
         for account in sorted(_service_accounts(r)):

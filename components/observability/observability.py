@@ -1,0 +1,136 @@
+"""Observability: metrics, logs and the pane over both regions, the fourth room.
+
+The buckets of metrics and logs (each replicated to the peer region), Prometheus with Thanos
+on S3 (this region's history and the peer's replica, so each region sees both), the
+exporters and the alerts failover needs, Loki on S3 with Alloy on every node, and Grafana.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components._replicated_bucket import ReplicatedBucket
+from components.cluster.eks import DEFAULT_STORAGE_CLASS
+from components.cluster.regional_cluster import RegionalCluster
+from components.nodes.node_pools import NodePools
+from components.observability.grafana import ADMIN_SECRET, Grafana, GrafanaArgs
+from components.observability.log_stack import LogStack, LogStackArgs
+from components.observability.metrics_stack import NAMESPACE, MetricsStack, MetricsStackArgs
+from components.platform.cluster_services import KAFKA_NAMESPACE
+from components.platform.platform import Platform
+from config.placement import placement_of
+from config.settings import StackSettings
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObservabilityArgs:
+    """Inputs for Observability."""
+
+    settings: StackSettings
+    account_id: pulumi.Input[str]
+    cluster: RegionalCluster
+    nodes: NodePools
+    platform: Platform
+
+
+class Observability(pulumi.ComponentResource):
+    """See the module docstring."""
+
+    metrics_bucket: ReplicatedBucket
+    log_chunks: ReplicatedBucket
+    log_ruler: ReplicatedBucket
+    metrics: MetricsStack
+    logs: LogStack
+    grafana: Grafana
+
+    def __init__(
+        self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("atnt:obs:Observability", name, None, opts)
+        s, cluster, child = args.settings, args.cluster, pulumi.ResourceOptions(parent=self)
+        obs, keys = s.observability, cluster.keys
+        self.metrics_bucket = cluster.bucket(
+            obs.buckets.metrics,
+            noncurrent_days=7,
+            expiration_days=obs.metrics_retention_days,
+            parent=self,
+        )
+        self.log_chunks, self.log_ruler = (
+            cluster.bucket(suffix, noncurrent_days=7, expiration_days=obs.logs_retention_days,
+                           parent=self)
+            for suffix in (obs.buckets.log_chunks, obs.buckets.log_ruler)
+        )  # fmt: skip
+        secret_name = f"{s.name_prefix}/{s.region}/{{}}".format
+        ready = [*args.nodes.ready, *args.platform.services.secrets_store]
+        self.metrics = MetricsStack(
+            "metrics",
+            MetricsStackArgs(
+                cluster_name=s.cluster_name,
+                region=s.region,
+                peer_region=s.peer_region,
+                role=s.role,
+                account_id=args.account_id,
+                metrics_bucket=self.metrics_bucket.bucket_name,
+                metrics_bucket_arn=self.metrics_bucket.bucket_arn,
+                # The peer stack's replica of its metrics bucket lives here (decisions.md 2).
+                peer_replica_bucket=f"{s.bucket_prefix}-{obs.buckets.metrics}-{s.peer_region}"
+                "-replica",
+                data_key_arn=keys.data_key_arn,
+                storage_class=DEFAULT_STORAGE_CLASS,
+                monitor=placement_of("kube-prometheus-stack"),
+                prometheus_retention=obs.prometheus_retention,
+                prometheus_storage_gib=obs.prometheus_storage_gib,
+                metrics_retention_days=obs.metrics_retention_days,
+                prometheus_replicas=2 if s.is_active else 1,
+                log_level=obs.log_level,
+                redis_endpoints=obs.redis_metrics_endpoints,
+                atlas_project_id=obs.atlas_metrics_project_id,
+                mktxp_image=obs.mktxp_image if s.partners.vpn_sites else None,
+                mktxp_secret=secret_name("mktxp"),
+                atlas_metrics_secret=secret_name("atlas-prometheus"),
+                kafka_namespace=KAFKA_NAMESPACE,
+                wait_for=ready,
+            ),
+            opts=child,
+        )
+        self.logs = LogStack(
+            "logs",
+            LogStackArgs(
+                namespace=NAMESPACE,
+                cluster_name=s.cluster_name,
+                region=s.region,
+                chunks_bucket=self.log_chunks.bucket_name,
+                chunks_bucket_arn=self.log_chunks.bucket_arn,
+                ruler_bucket=self.log_ruler.bucket_name,
+                ruler_bucket_arn=self.log_ruler.bucket_arn,
+                data_key_arn=keys.data_key_arn,
+                storage_class=DEFAULT_STORAGE_CLASS,
+                monitor=placement_of("loki"),
+                spot=placement_of("loki-querier"),
+                retention_days=obs.logs_retention_days,
+                log_level=obs.log_level,
+                replicas=2 if s.is_active else 1,
+                wait_for=[self.metrics, *ready],
+            ),
+            opts=child,
+        )
+        self.grafana = Grafana(
+            "grafana",
+            GrafanaArgs(
+                namespace=NAMESPACE,
+                cluster_name=s.cluster_name,
+                region=s.region,
+                account_id=args.account_id,
+                placement=placement_of("grafana"),
+                metrics_url=self.metrics.query_url,
+                logs_url=self.logs.loki_url,
+                admin_secret_name=secret_name(ADMIN_SECRET),
+                log_level=obs.log_level,
+                # Its pod mounts the admin secret: only once the secret has its first value.
+                wait_for=[self.metrics, *ready, cluster.secrets.first_values[ADMIN_SECRET]],
+            ),
+            opts=child,
+        )
+        self.register_outputs({"query_url": self.metrics.query_url})

@@ -1,0 +1,223 @@
+"""Platform: what runs on the nodes for the Unibeam services, the third room.
+
+The system-wide applications (load balancer controller, CSI secrets driver, Strimzi, Argo CD,
+metrics-server, reflector, the defender), the region's Kafka cluster (and its mirroring while
+warm), the Unibeam services' namespaces, identities, policies and Argo CD Applications, and the
+links to the SaaS stores and the partners (Atlas over PrivateLink, Redis Cloud peering, the
+partner VPNs), each only when configured.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.cluster.eks import DEFAULT_STORAGE_CLASS
+from components.cluster.regional_cluster import RegionalCluster
+from components.nodes.node_pools import NodePools
+from components.platform.atlas_link import AtlasLink, AtlasLinkArgs
+from components.platform.cluster_services import (
+    ARGOCD_NAMESPACE,
+    KAFKA_NAMESPACE,
+    ClusterServices,
+    ClusterServicesArgs,
+    TwistlockArgs,
+)
+from components.platform.kafka import TLS_PORT as KAFKA_TLS_PORT
+from components.platform.kafka import Kafka, KafkaArgs, MirrorArgs
+from components.platform.partner_vpn import PartnerVpn, PartnerVpnArgs, VpnSiteArgs
+from components.platform.redis_peering import RedisPeering, RedisPeeringArgs
+from components.platform.unibeam_workloads import (
+    GitOpsArgs,
+    UnibeamWorkloads,
+    UnibeamWorkloadsArgs,
+    service_args,
+)
+from config.catalog import KAFKA_CA_SECRET, KAFKA_MIRROR_SECRET, UNIBEAM_SERVICES
+from config.placement import placement_of
+from config.settings import StackSettings
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlatformArgs:
+    """Inputs for Platform."""
+
+    settings: StackSettings
+    account_id: pulumi.Input[str]
+    cluster: RegionalCluster
+    nodes: NodePools
+    #: This region's AWS provider: the defender's credentials are read through it.
+    home_provider: pulumi.ProviderResource
+    #: The Atlas provider, when the stack manages the Atlas side (saas.atlas.projectId).
+    atlas_provider: pulumi.ProviderResource | None = None
+
+
+class Platform(pulumi.ComponentResource):
+    """See the module docstring."""
+
+    services: ClusterServices
+    kafka: Kafka
+    unibeam: UnibeamWorkloads
+
+    def __init__(
+        self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("atnt:platform:Platform", name, None, opts)
+        s, cluster, child = args.settings, args.cluster, pulumi.ResourceOptions(parent=self)
+        eks, network, profile = cluster.eks, cluster.network, s.profile
+        twistlock = s.security.twistlock
+        self.services = ClusterServices(
+            "services",
+            ClusterServicesArgs(
+                cluster_name=s.cluster_name,
+                region=s.region,
+                vpc_id=network.vpc_id,
+                argocd_ha=profile.argocd_ha,
+                twistlock=TwistlockArgs(
+                    console_address=twistlock.console_address,
+                    image=twistlock.image,
+                    # Read at deployment from Secrets Manager; Pulumi keeps it encrypted.
+                    credentials=aws.secretsmanager.get_secret_version_output(
+                        secret_id=twistlock.secret_name,
+                        opts=pulumi.InvokeOutputOptions(provider=args.home_provider),
+                    ).secret_string.apply(json.loads),
+                )
+                if twistlock
+                else None,
+                # After Karpenter too: its Services must not meet the load balancer
+                # controller's webhook before that controller runs.
+                wait_for=[*args.nodes.ready, args.nodes.karpenter],
+            ),
+            opts=child,
+        )
+        services = self.services
+        secret_name = f"{s.name_prefix}/{s.region}/{{}}".format
+        peer_secret = f"{s.name_prefix}/{s.peer_region}/{{}}".format
+        size, mirror_source = profile.kafka, s.kafka.mirror_source_bootstrap
+        self.kafka = Kafka(
+            "kafka",
+            KafkaArgs(
+                namespace=KAFKA_NAMESPACE,
+                region=s.region,
+                account_id=args.account_id,
+                cluster_name=s.cluster_name,
+                version=s.kafka.version,
+                controllers=s.kafka.controllers,
+                brokers=size.brokers,
+                broker_storage_gib=size.broker_storage_gib,
+                controller_storage_gib=size.controller_storage_gib,
+                storage_class=DEFAULT_STORAGE_CLASS,
+                placement=placement_of("kafka-broker"),
+                bootstrap_subnet_ids=network.private_subnet_ids,
+                bootstrap_addresses=[z.static_address(0) for z in network.plan],
+                replication_sources=[s.network.vpc_cidr, s.network.peer_vpc_cidr],
+                private_zone_id=network.private_zone_id,
+                private_zone=s.network.private_zone,
+                own_secret_name=secret_name(KAFKA_MIRROR_SECRET),
+                peer_secret_name=peer_secret(KAFKA_MIRROR_SECRET),
+                ca_secret_id=cluster.secrets.secret_arns.apply(lambda a: a[KAFKA_CA_SECRET]),
+                peer_ca_secret_name=peer_secret(KAFKA_CA_SECRET),
+                # Only the warm region mirrors; promotion turns this off, failback back on.
+                mirror=MirrorArgs(
+                    source_region=s.peer_region,
+                    bootstrap_servers=mirror_source,
+                    topics_pattern=s.kafka.mirror_topics,
+                )
+                if mirror_source and not s.is_active
+                else None,
+                wait_for=[
+                    services.strimzi_operator,
+                    *services.secrets_store,
+                    eks.pod_identity_agent,
+                    cluster.secrets.first_values[KAFKA_MIRROR_SECRET],
+                ],
+            ),
+            opts=child,
+        )
+        redis, partners, gitops = s.saas.redis, s.partners, s.gitops
+        replicas = {
+            svc: (profile.services.of(svc).min_replicas, profile.services.of(svc).max_replicas)
+            for svc in UNIBEAM_SERVICES
+        }
+        unibeam_secrets = {svc: secret_name(f"unibeam/{svc}") for svc in UNIBEAM_SERVICES}
+        gitops_args = (
+            GitOpsArgs(
+                repo_url=gitops.repo_url, revision=gitops.revision, path_prefix=gitops.path_prefix
+            )
+            if gitops
+            else None
+        )
+        self.unibeam = UnibeamWorkloads(
+            "unibeam",
+            UnibeamWorkloadsArgs(
+                cluster_name=s.cluster_name,
+                region=s.region,
+                role=s.role,
+                account_id=args.account_id,
+                services=service_args(
+                    UNIBEAM_SERVICES, replicas, unibeam_secrets, cluster.registry.repository_urls
+                ),
+                placement=placement_of("sim"),
+                vpc_cidr=s.network.vpc_cidr,
+                kafka_namespace=KAFKA_NAMESPACE,
+                kafka_port=KAFKA_TLS_PORT,
+                redis=(redis.cidr, redis.ports) if redis else None,
+                partner_cidrs=[c for site in partners.vpn_sites for c in site.cidrs],
+                gitops=gitops_args,
+                argocd_namespace=ARGOCD_NAMESPACE,
+                wait_for=[services.argocd, *services.secrets_store, eks.pod_identity_agent],
+            ),
+            opts=child,
+        )
+        self._links(args)
+        self.register_outputs({"bootstrap": self.kafka.bootstrap_dns_name})
+
+    def _links(self, args: PlatformArgs) -> None:
+        """The SaaS and partner links: each exists exactly when its settings do."""
+        s, cluster, child = args.settings, args.cluster, pulumi.ResourceOptions(parent=self)
+        atlas, redis, sites = s.saas.atlas, s.saas.redis, s.partners.vpn_sites
+        network = cluster.network
+        if atlas is not None:
+            AtlasLink(
+                "atlas",
+                AtlasLinkArgs(
+                    region=s.region,
+                    vpc_id=network.vpc_id,
+                    subnet_ids=network.private_subnet_ids,
+                    client_security_group_id=cluster.eks.cluster_security_group_id,
+                    endpoint_service_name=None if atlas.project_id else atlas.endpoint_service_name,
+                    project_id=atlas.project_id,
+                    database_users=self.unibeam.role_arns,
+                    atlas_provider=args.atlas_provider,
+                ),
+                opts=child,
+            )
+        if redis is not None:
+            RedisPeering(
+                "redis",
+                RedisPeeringArgs(
+                    peering_connection_id=redis.peering_connection_id,
+                    cidr=redis.cidr,
+                    ports=redis.ports,
+                    route_table_ids=network.private_route_table_ids,
+                    client_security_group_id=cluster.eks.cluster_security_group_id,
+                ),
+                opts=child,
+            )
+        if sites:
+            PartnerVpn(
+                "partners",
+                PartnerVpnArgs(
+                    transit_gateway_id=cluster.transit.transit_gateway_id,
+                    transit_gateway_route_table_id=cluster.transit.route_table_id,
+                    private_route_table_ids=network.private_route_table_ids,
+                    sites=[
+                        VpnSiteArgs(name=x.name, ip=x.ip, cidrs=x.cidrs, bgp_asn=x.bgp_asn)
+                        for x in sites
+                    ],
+                ),
+                opts=child,
+            )
