@@ -89,27 +89,33 @@ cluster = RegionalCluster(
 in_cluster = pulumi.ResourceOptions(
     providers={"aws": home_provider, "kubernetes": cluster.k8s_provider, "tls": tls_provider}
 )
+# Each room reads the ones before it only through their outputs.
 nodes = NodePools(
     "node-pools",
-    NodePoolsArgs(settings=settings, account_id=account_id, cluster=cluster),
+    NodePoolsArgs(settings=settings, account_id=account_id, cluster=cluster.outputs),
     opts=in_cluster,
-)
+).outputs
 platform = Platform(
     "platform",
     PlatformArgs(
         settings=settings,
         account_id=account_id,
-        cluster=cluster,
+        cluster=cluster.outputs,
         nodes=nodes,
         home_provider=home_provider,
         atlas_provider=atlas_provider,
     ),
     opts=in_cluster,
-)
+).outputs
 Observability(
     "observability",
     ObservabilityArgs(
-        settings=settings, account_id=account_id, cluster=cluster, nodes=nodes, platform=platform
+        settings=settings,
+        account_id=account_id,
+        cluster=cluster.outputs,
+        nodes=nodes,
+        platform=platform,
+        peer_provider=peer_provider,
     ),
     opts=in_cluster,
 )
@@ -118,44 +124,44 @@ edge = EdgeRouting(
     EdgeRoutingArgs(
         settings=settings,
         account_id=account_id,
-        cluster=cluster,
+        cluster=cluster.outputs,
         platform=platform,
         peer_provider=peer_provider,
         cloudflare_provider=cloudflare_provider,
     ),
     opts=in_cluster,
-)
+).outputs
 
 # What operators and the other stack read. Names are a contract: see README "Stack outputs".
-network, transit, eks = cluster.network, cluster.transit, cluster.eks
+base = cluster.outputs
 pulumi.export("region", region)
 pulumi.export("role", settings.role)
 pulumi.export("peerRegion", peer)
-pulumi.export("vpcId", network.vpc_id)
+pulumi.export("vpcId", base.vpc_id)
 pulumi.export("vpcCidr", settings.network.vpc_cidr)
-pulumi.export("privateSubnetIds", network.private_subnet_ids)
-pulumi.export("privateRouteTableIds", network.private_route_table_ids)
-pulumi.export("transitGatewayId", transit.transit_gateway_id)
-pulumi.export("transitGatewayRouteTableId", transit.route_table_id)
-pulumi.export("clusterName", eks.cluster_name)
-pulumi.export("kubeconfig", eks.kubeconfig)
-pulumi.export("repositoryUrls", cluster.registry.repository_urls)
-pulumi.export("secretArns", cluster.secrets.secret_arns)
-pulumi.export("backupBucket", cluster.backup.bucket_name)
-pulumi.export("backupReplicaBucket", cluster.backup.replica_bucket_name)
-pulumi.export("nodeGroups", {g: ng.node_group_name for g, ng in nodes.groups.node_groups.items()})
-pulumi.export("karpenterInterruptionQueue", nodes.karpenter.interruption_queue_name)
-pulumi.export("kafkaReplicationBootstrap", platform.kafka.bootstrap_dns_name)
-pulumi.export("privateZoneId", network.private_zone_id)
+pulumi.export("privateSubnetIds", base.private_subnet_ids)
+pulumi.export("privateRouteTableIds", base.private_route_table_ids)
+pulumi.export("transitGatewayId", base.transit_gateway_id)
+pulumi.export("transitGatewayRouteTableId", base.transit_route_table_id)
+pulumi.export("clusterName", base.cluster_name)
+pulumi.export("kubeconfig", base.kubeconfig)
+pulumi.export("repositoryUrls", base.repository_urls)
+pulumi.export("secretArns", base.secret_arns)
+pulumi.export("backupBucket", base.backup_bucket_name)
+pulumi.export("backupReplicaBucket", base.backup_replica_bucket_name)
+pulumi.export("nodeGroups", nodes.node_group_names)
+pulumi.export("karpenterInterruptionQueue", nodes.karpenter_interruption_queue)
+pulumi.export("kafkaReplicationBootstrap", platform.kafka_bootstrap)
+pulumi.export("privateZoneId", base.private_zone_id)
 pulumi.export("apiHost", settings.edge.api_host)
-pulumi.export("nlbArn", edge.regional.nlb_arn)
-pulumi.export("albArn", edge.regional.alb_arn)
-pulumi.export("albDnsName", edge.regional.alb_dns_name)
+pulumi.export("nlbArn", edge.nlb_arn)
+pulumi.export("albArn", edge.alb_arn)
+pulumi.export("albDnsName", edge.alb_dns_name)
 # The Atlas database principals (AWS IAM auth): one role per Unibeam service.
-pulumi.export("atlasPrincipals", platform.unibeam.role_arns)
-pulumi.export("loadBalancerControllerRoleArn", platform.services.load_balancer_controller_role_arn)
-if edge.shared is not None:
-    pulumi.export("acceleratorDnsName", edge.shared.accelerator_dns_name)
-    pulumi.export("acceleratorIps", edge.shared.accelerator_ips)
+pulumi.export("atlasPrincipals", platform.unibeam_role_arns)
+pulumi.export("loadBalancerControllerRoleArn", platform.load_balancer_controller_role_arn)
+if edge.accelerator_dns_name is not None:
+    pulumi.export("acceleratorDnsName", edge.accelerator_dns_name)
+    pulumi.export("acceleratorIps", edge.accelerator_ips)
     pulumi.export("activeRegion", settings.edge.active_region)
     pulumi.export("trafficDials", settings.edge.traffic_dials)

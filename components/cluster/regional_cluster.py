@@ -2,11 +2,12 @@
 
 Keys, the network with its egress firewall, the transit hub, the image registry, the secrets,
 the backup bucket, and EKS with the add-ons its nodes need to join. Everything else in the
-stack stands on it.
+stack stands on it, and reads it only through ``ClusterOutputs``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -15,7 +16,7 @@ import pulumi_kubernetes as k8s
 from components._replicated_bucket import ReplicatedBucket, ReplicatedBucketArgs
 from components.cluster.eks import EksCluster, EksClusterArgs
 from components.cluster.key_ring import KeyRing, KeyRingArgs
-from components.cluster.network import Network, NetworkArgs
+from components.cluster.network import Network, NetworkArgs, ZoneSubnets
 from components.cluster.registry import Registry, RegistryArgs
 from components.cluster.secret_store import SecretStore, SecretStoreArgs
 from components.cluster.transit_hub import TransitHub, TransitHubArgs
@@ -39,25 +40,52 @@ class RegionalClusterArgs:
     peer_provider: pulumi.ProviderResource
 
 
-class RegionalCluster(pulumi.ComponentResource):
-    """See the module docstring. Its parts are attributes, for the rooms that follow."""
+@dataclass(frozen=True, kw_only=True)
+class ClusterOutputs:
+    """What the rooms after RegionalCluster (and the stack's exports) read of it: names, IDs
+    and ARNs, and the resources their own must be created after."""
 
-    keys: KeyRing
-    network: Network
-    transit: TransitHub
-    registry: Registry
-    secrets: SecretStore
-    backup: ReplicatedBucket
-    eks: EksCluster
+    cluster_name: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    #: The EKS cluster security group: clients of the SaaS links and the partner networks.
+    cluster_security_group_id: pulumi.Output[str]
+    vpc_id: pulumi.Output[str]
+    private_subnet_ids: list[pulumi.Output[str]]
+    public_subnet_ids: list[pulumi.Output[str]]
+    private_route_table_ids: list[pulumi.Output[str]]
+    #: The subnet plan per zone (fixed addresses inside reserved blocks).
+    subnets: list[ZoneSubnets]
+    private_zone_id: pulumi.Output[str]
+    transit_gateway_id: pulumi.Output[str]
+    transit_route_table_id: pulumi.Output[str]
+    repository_urls: pulumi.Output[dict[str, str]]
+    secret_arns: pulumi.Output[dict[str, str]]
+    #: The region's data key (S3, ECR, Secrets Manager) and its replica in the peer region.
+    data_key_arn: pulumi.Output[str]
+    data_replica_key_arn: pulumi.Output[str]
+    ebs_key_arn: pulumi.Output[str]
+    backup_bucket_name: pulumi.Output[str]
+    backup_replica_bucket_name: pulumi.Output[str]
+    #: Ordering. Nodes boot only once they can join and reach registries and EKS.
+    node_prerequisites: Sequence[pulumi.Resource]
+    #: Pods get AWS credentials only if created after the agent runs.
+    pod_identity_agent: pulumi.Resource
+    #: The first values of the secrets the platform issues: a pod mounting one waits for it.
+    first_values: Mapping[str, pulumi.Resource]
+
+
+class RegionalCluster(pulumi.ComponentResource):
+    """See the module docstring."""
+
+    outputs: ClusterOutputs
 
     def __init__(
         self, name: str, args: RegionalClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("atnt:cluster:RegionalCluster", name, None, opts)
         s, child = args.settings, pulumi.ResourceOptions(parent=self)
-        self._args = args
         region, peer = s.region, s.peer_region
-        self.keys = KeyRing(
+        keys = KeyRing(
             "keys",
             KeyRingArgs(
                 name_prefix=s.name_prefix,
@@ -68,8 +96,7 @@ class RegionalCluster(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        keys = self.keys
-        self.network = Network(
+        network = Network(
             "network",
             NetworkArgs(
                 name_prefix=s.name_prefix,
@@ -87,8 +114,7 @@ class RegionalCluster(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        network = self.network
-        self.transit = TransitHub(
+        transit = TransitHub(
             "transit",
             TransitHubArgs(
                 name_prefix=s.name_prefix,
@@ -99,7 +125,7 @@ class RegionalCluster(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.registry = Registry(
+        registry = Registry(
             "registry",
             RegistryArgs(
                 prefix=REGISTRY_PREFIX,
@@ -112,7 +138,7 @@ class RegionalCluster(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.secrets = SecretStore(
+        secrets = SecretStore(
             "secrets",
             SecretStoreArgs(
                 path=f"{s.name_prefix}/{region}",
@@ -124,10 +150,20 @@ class RegionalCluster(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.backup = self.bucket(
-            "backup", noncurrent_days=s.backup.noncurrent_version_expiry_days, parent=self
+        backup = ReplicatedBucket(
+            "backup",
+            ReplicatedBucketArgs(
+                bucket_name=f"{s.bucket_prefix}-backup-{region}",
+                replica_bucket_name=f"{s.bucket_prefix}-backup-{region}-replica",
+                account_id=args.account_id,
+                kms_key_arn=keys.data_key_arn,
+                replica_kms_key_arn=keys.data_replica_key_arn,
+                replica_provider=args.peer_provider,
+                noncurrent_version_expiry_days=s.backup.noncurrent_version_expiry_days,
+            ),
+            opts=child,
         )
-        self.eks = EksCluster(
+        eks = EksCluster(
             "cluster",
             EksClusterArgs(
                 cluster_name=s.cluster_name,
@@ -145,36 +181,33 @@ class RegionalCluster(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.register_outputs({"cluster_name": self.eks.cluster_name, "vpc_id": network.vpc_id})
+        self._k8s_provider = eks.k8s_provider
+        self.outputs = ClusterOutputs(
+            cluster_name=eks.cluster_name,
+            kubeconfig=eks.kubeconfig,
+            cluster_security_group_id=eks.cluster_security_group_id,
+            vpc_id=network.vpc_id,
+            private_subnet_ids=network.private_subnet_ids,
+            public_subnet_ids=network.public_subnet_ids,
+            private_route_table_ids=network.private_route_table_ids,
+            subnets=network.plan,
+            private_zone_id=network.private_zone_id,
+            transit_gateway_id=transit.transit_gateway_id,
+            transit_route_table_id=transit.route_table_id,
+            repository_urls=registry.repository_urls,
+            secret_arns=secrets.secret_arns,
+            data_key_arn=keys.data_key_arn,
+            data_replica_key_arn=keys.data_replica_key_arn,
+            ebs_key_arn=keys.ebs_key_arn,
+            backup_bucket_name=backup.bucket_name,
+            backup_replica_bucket_name=backup.replica_bucket_name,
+            node_prerequisites=[*eks.node_prerequisites, *network.egress_path],
+            pod_identity_agent=eks.pod_identity_agent,
+            first_values=secrets.first_values,
+        )
+        self.register_outputs({"cluster_name": eks.cluster_name, "vpc_id": network.vpc_id})
 
     @property
     def k8s_provider(self) -> k8s.Provider:
         """The Kubernetes provider of this cluster, for every Kubernetes resource after it."""
-        return self.eks.k8s_provider
-
-    def bucket(
-        self,
-        suffix: str,
-        *,
-        noncurrent_days: int,
-        expiration_days: int | None = None,
-        parent: pulumi.Resource,
-    ) -> ReplicatedBucket:
-        """``<bucketPrefix>-<suffix>-<region>`` under this region's data key, and its replica
-        in the peer region (this stack's own, decisions.md 2), named ``suffix``: the backup
-        bucket here, the observability buckets in their room."""
-        args, s = self._args, self._args.settings
-        return ReplicatedBucket(
-            suffix,
-            ReplicatedBucketArgs(
-                bucket_name=f"{s.bucket_prefix}-{suffix}-{s.region}",
-                replica_bucket_name=f"{s.bucket_prefix}-{suffix}-{s.region}-replica",
-                account_id=args.account_id,
-                kms_key_arn=self.keys.data_key_arn,
-                replica_kms_key_arn=self.keys.data_replica_key_arn,
-                replica_provider=args.peer_provider,
-                noncurrent_version_expiry_days=noncurrent_days,
-                expiration_days=expiration_days,
-            ),
-            opts=pulumi.ResourceOptions(parent=parent),
-        )
+        return self._k8s_provider

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.cluster.regional_cluster import RegionalCluster
+from components.cluster.regional_cluster import ClusterOutputs
 from components.edge.global_edge import GlobalEdge, GlobalEdgeArgs, RegionSide, read_peer
 from components.edge.regional_edge import RegionalEdge, RegionalEdgeArgs
-from components.platform.platform import Platform
+from components.platform.platform import PlatformOutputs
 from config.placement import placement_of
 from config.settings import StackSettings
 
@@ -27,35 +27,45 @@ class EdgeRoutingArgs:
 
     settings: StackSettings
     account_id: pulumi.Input[str]
-    cluster: RegionalCluster
-    platform: Platform
+    cluster: ClusterOutputs
+    platform: PlatformOutputs
     #: The peer region's provider: the peering's accepter and routes on the peer's side.
     peer_provider: pulumi.ProviderResource
     cloudflare_provider: pulumi.ProviderResource
 
 
+@dataclass(frozen=True, kw_only=True)
+class EdgeOutputs:
+    """What the stack's exports (and the other stack, through them) read of EdgeRouting."""
+
+    nlb_arn: pulumi.Output[str]
+    alb_arn: pulumi.Output[str]
+    alb_dns_name: pulumi.Output[str]
+    #: The shared edge's accelerator, in the stack that owns it; None elsewhere.
+    accelerator_dns_name: pulumi.Output[str] | None
+    accelerator_ips: pulumi.Output[list[str]] | None
+
+
 class EdgeRouting(pulumi.ComponentResource):
     """See the module docstring."""
 
-    regional: RegionalEdge
-    #: The shared edge, in the stack that owns it; None elsewhere.
-    shared: GlobalEdge | None
+    outputs: EdgeOutputs
 
     def __init__(
         self, name: str, args: EdgeRoutingArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("atnt:edge:EdgeRouting", name, None, opts)
         s, cluster, child = args.settings, args.cluster, pulumi.ResourceOptions(parent=self)
-        edge, network, unibeam = s.edge, cluster.network, args.platform.unibeam
-        self.regional = RegionalEdge(
+        edge, platform = s.edge, args.platform
+        regional = RegionalEdge(
             "edge",
             RegionalEdgeArgs(
                 name_prefix=s.name_prefix,
                 region=s.region,
                 account_id=args.account_id,
-                vpc_id=network.vpc_id,
+                vpc_id=cluster.vpc_id,
                 vpc_cidr=s.network.vpc_cidr,
-                public_subnet_ids=network.public_subnet_ids,
+                public_subnet_ids=cluster.public_subnet_ids,
                 logs_bucket_name=f"{s.bucket_prefix}-lb-logs-{s.region}",
                 api_host=edge.api_host,
                 cloudflare_ip_ranges=edge.cloudflare_ip_ranges,
@@ -63,28 +73,36 @@ class EdgeRouting(pulumi.ComponentResource):
                 sim_node_port=edge.sim_node_port,
                 sim_node_selector=placement_of("sim").node_labels,
                 api_port=edge.api_port,
-                sim_namespace=unibeam.namespaces["sim"],
-                api_namespace=unibeam.namespaces["api"],
+                sim_namespace=platform.unibeam_namespaces["sim"],
+                api_namespace=platform.unibeam_namespaces["api"],
                 cloudflare_zone_id=edge.cloudflare_zone_id,
                 # ACM's validation record is the same for both regions' certificates: the
                 # stack deployed first (the one that reads no other) creates it.
                 create_validation_record=not edge.owns_global_edge,
                 cloudflare_provider=args.cloudflare_provider,
                 wait_for=[
-                    args.platform.services.load_balancer_controller,
-                    *unibeam.namespace_resources,
+                    platform.load_balancer_controller,
+                    *platform.unibeam_namespace_resources,
                 ],
             ),
             opts=child,
         )
-        self.shared = None
+        shared = None
         if edge.reads_stack is not None:
-            self.shared = self._shared(args, edge.reads_stack)
-        self.register_outputs({"nlb_arn": self.regional.nlb_arn})
+            shared = self._shared(args, regional, edge.reads_stack)
+        self.outputs = EdgeOutputs(
+            nlb_arn=regional.nlb_arn,
+            alb_arn=regional.alb_arn,
+            alb_dns_name=regional.alb_dns_name,
+            accelerator_dns_name=shared.accelerator_dns_name if shared else None,
+            accelerator_ips=shared.accelerator_ips if shared else None,
+        )
+        self.register_outputs({"nlb_arn": regional.nlb_arn})
 
-    def _shared(self, args: EdgeRoutingArgs, reads_stack: str) -> GlobalEdge:
-        s, cluster, regional = args.settings, args.cluster, self.regional
-        edge, network, transit = s.edge, cluster.network, cluster.transit
+    def _shared(
+        self, args: EdgeRoutingArgs, regional: RegionalEdge, reads_stack: str
+    ) -> GlobalEdge:
+        s, cluster, edge = args.settings, args.cluster, args.settings.edge
         # The one StackReference: this stack reads the other, never the other way round.
         peer_stack = pulumi.StackReference(reads_stack, opts=pulumi.ResourceOptions(parent=self))
         return GlobalEdge(
@@ -95,12 +113,12 @@ class EdgeRouting(pulumi.ComponentResource):
                     region=s.region,
                     nlb_arn=regional.nlb_arn,
                     alb_dns_name=regional.alb_dns_name,
-                    vpc_id=network.vpc_id,
+                    vpc_id=cluster.vpc_id,
                     vpc_cidr=s.network.vpc_cidr,
-                    transit_gateway_id=transit.transit_gateway_id,
-                    transit_gateway_route_table_id=transit.route_table_id,
-                    private_route_table_ids=network.private_route_table_ids,
-                    private_zone_id=network.private_zone_id,
+                    transit_gateway_id=cluster.transit_gateway_id,
+                    transit_gateway_route_table_id=cluster.transit_route_table_id,
+                    private_route_table_ids=cluster.private_route_table_ids,
+                    private_zone_id=cluster.private_zone_id,
                 ),
                 peer=read_peer(reads_stack, s.peer_region, peer_stack.outputs),
                 peer_provider=args.peer_provider,

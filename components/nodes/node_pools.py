@@ -9,11 +9,12 @@ waits for this one), so its Services never meet that controller's webhook half-s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 
-from components.cluster.regional_cluster import RegionalCluster
+from components.cluster.regional_cluster import ClusterOutputs
 from components.nodes.compute_addons import ComputeAddons, ComputeAddonsArgs
 from components.nodes.karpenter import Karpenter, KarpenterArgs, KarpenterPool
 from components.nodes.managed_node_groups import (
@@ -31,35 +32,43 @@ class NodePoolsArgs:
 
     settings: StackSettings
     account_id: pulumi.Input[str]
-    cluster: RegionalCluster
+    cluster: ClusterOutputs
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeOutputs:
+    """What the rooms after NodePools (and the stack's exports) read of it."""
+
+    #: What a workload's pods need before they can start: nodes, Pod Identity, DNS, volumes.
+    ready: Sequence[pulumi.Resource]
+    #: ``ready`` and Karpenter: for what must be installed after Karpenter too.
+    with_karpenter: Sequence[pulumi.Resource]
+    node_group_names: dict[str, pulumi.Output[str]]
+    karpenter_interruption_queue: pulumi.Output[str]
 
 
 class NodePools(pulumi.ComponentResource):
     """See the module docstring."""
 
-    groups: ManagedNodeGroups
-    addons: ComputeAddons
-    karpenter: Karpenter
-    #: What a workload's pods need before they can start: nodes, Pod Identity, DNS, volumes.
-    ready: list[pulumi.Resource]
+    outputs: NodeOutputs
 
     def __init__(
         self, name: str, args: NodePoolsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("atnt:nodes:NodePools", name, None, opts)
         s, cluster, child = args.settings, args.cluster, pulumi.ResourceOptions(parent=self)
-        eks, profile = cluster.eks, s.profile
+        profile = s.profile
         workers = {
             group.value: (GROUPS[group], getattr(s.worker_groups, group.value),
                           getattr(profile.worker_groups, group.value))
             for group in WorkerGroup
         }  # fmt: skip
-        self.groups = ManagedNodeGroups(
+        groups = ManagedNodeGroups(
             "nodes",
             ManagedNodeGroupsArgs(
                 cluster_name=s.cluster_name,
                 kubernetes_version=s.cluster.kubernetes_version,
-                subnet_ids=cluster.network.private_subnet_ids,
+                subnet_ids=cluster.private_subnet_ids,
                 groups={
                     name: WorkerGroupArgs(
                         placement=placement,
@@ -72,22 +81,22 @@ class NodePools(pulumi.ComponentResource):
                     for name, (placement, machines, size) in workers.items()
                 },
                 # Nodes boot once they can join (CNI, kube-proxy) and reach registries and EKS.
-                wait_for=[*eks.node_prerequisites, *cluster.network.egress_path],
+                wait_for=cluster.node_prerequisites,
             ),
             opts=child,
         )
-        node_groups = list(self.groups.node_groups.values())
-        self.addons = ComputeAddons(
+        node_groups = list(groups.node_groups.values())
+        addons = ComputeAddons(
             "compute-addons",
             ComputeAddonsArgs(
-                cluster_name=eks.cluster_name,
-                ebs_key_arn=cluster.keys.ebs_key_arn,
-                wait_for=[eks.pod_identity_agent, *node_groups],
+                cluster_name=cluster.cluster_name,
+                ebs_key_arn=cluster.ebs_key_arn,
+                wait_for=[cluster.pod_identity_agent, *node_groups],
             ),
             opts=child,
         )
-        self.ready = [eks.pod_identity_agent, *node_groups, *self.addons.addons]
-        self.karpenter = Karpenter(
+        ready = [cluster.pod_identity_agent, *node_groups, *addons.addons]
+        karpenter = Karpenter(
             "karpenter",
             KarpenterArgs(
                 cluster_name=s.cluster_name,
@@ -105,10 +114,14 @@ class NodePools(pulumi.ComponentResource):
                 cpu_limit=profile.karpenter.cpu,
                 memory_limit_gib=profile.karpenter.memory_gib,
                 controller_placement=placement_of("karpenter"),
-                wait_for=self.ready,
+                wait_for=ready,
             ),
             opts=child,
         )
-        self.register_outputs(
-            {"node_groups": {g: ng.node_group_name for g, ng in self.groups.node_groups.items()}}
+        self.outputs = NodeOutputs(
+            ready=ready,
+            with_karpenter=[*ready, karpenter],
+            node_group_names={g: ng.node_group_name for g, ng in groups.node_groups.items()},
+            karpenter_interruption_queue=karpenter.interruption_queue_name,
         )
+        self.register_outputs({"node_groups": self.outputs.node_group_names})

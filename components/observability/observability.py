@@ -11,15 +11,15 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components._replicated_bucket import ReplicatedBucket
+from components._replicated_bucket import ReplicatedBucket, ReplicatedBucketArgs
 from components.cluster.eks import DEFAULT_STORAGE_CLASS
-from components.cluster.regional_cluster import RegionalCluster
-from components.nodes.node_pools import NodePools
+from components.cluster.regional_cluster import ClusterOutputs
+from components.nodes.node_pools import NodeOutputs
 from components.observability.grafana import ADMIN_SECRET, Grafana, GrafanaArgs
 from components.observability.log_stack import LogStack, LogStackArgs
 from components.observability.metrics_stack import NAMESPACE, MetricsStack, MetricsStackArgs
 from components.platform.cluster_services import KAFKA_NAMESPACE
-from components.platform.platform import Platform
+from components.platform.platform import PlatformOutputs
 from config.placement import placement_of
 from config.settings import StackSettings
 
@@ -30,9 +30,11 @@ class ObservabilityArgs:
 
     settings: StackSettings
     account_id: pulumi.Input[str]
-    cluster: RegionalCluster
-    nodes: NodePools
-    platform: Platform
+    cluster: ClusterOutputs
+    nodes: NodeOutputs
+    platform: PlatformOutputs
+    #: The peer region's provider: the replicas of this room's buckets.
+    peer_provider: pulumi.ProviderResource
 
 
 class Observability(pulumi.ComponentResource):
@@ -50,20 +52,31 @@ class Observability(pulumi.ComponentResource):
     ) -> None:
         super().__init__("atnt:obs:Observability", name, None, opts)
         s, cluster, child = args.settings, args.cluster, pulumi.ResourceOptions(parent=self)
-        obs, keys = s.observability, cluster.keys
-        self.metrics_bucket = cluster.bucket(
-            obs.buckets.metrics,
-            noncurrent_days=7,
-            expiration_days=obs.metrics_retention_days,
-            parent=self,
-        )
-        self.log_chunks, self.log_ruler = (
-            cluster.bucket(suffix, noncurrent_days=7, expiration_days=obs.logs_retention_days,
-                           parent=self)
-            for suffix in (obs.buckets.log_chunks, obs.buckets.log_ruler)
-        )  # fmt: skip
+        obs = s.observability
+
+        def bucket(suffix: str, expiration_days: int) -> ReplicatedBucket:
+            """``<bucketPrefix>-<suffix>-<region>`` and its replica in the peer region (this
+            stack's own, decisions.md 2), under the region's data key."""
+            return ReplicatedBucket(
+                suffix,
+                ReplicatedBucketArgs(
+                    bucket_name=f"{s.bucket_prefix}-{suffix}-{s.region}",
+                    replica_bucket_name=f"{s.bucket_prefix}-{suffix}-{s.region}-replica",
+                    account_id=args.account_id,
+                    kms_key_arn=cluster.data_key_arn,
+                    replica_kms_key_arn=cluster.data_replica_key_arn,
+                    replica_provider=args.peer_provider,
+                    noncurrent_version_expiry_days=7,
+                    expiration_days=expiration_days,
+                ),
+                opts=child,
+            )
+
+        self.metrics_bucket = bucket(obs.buckets.metrics, obs.metrics_retention_days)
+        self.log_chunks = bucket(obs.buckets.log_chunks, obs.logs_retention_days)
+        self.log_ruler = bucket(obs.buckets.log_ruler, obs.logs_retention_days)
         secret_name = f"{s.name_prefix}/{s.region}/{{}}".format
-        ready = [*args.nodes.ready, *args.platform.services.secrets_store]
+        ready = [*args.nodes.ready, *args.platform.secrets_store]
         self.metrics = MetricsStack(
             "metrics",
             MetricsStackArgs(
@@ -77,7 +90,7 @@ class Observability(pulumi.ComponentResource):
                 # The peer stack's replica of its metrics bucket lives here (decisions.md 2).
                 peer_replica_bucket=f"{s.bucket_prefix}-{obs.buckets.metrics}-{s.peer_region}"
                 "-replica",
-                data_key_arn=keys.data_key_arn,
+                data_key_arn=cluster.data_key_arn,
                 storage_class=DEFAULT_STORAGE_CLASS,
                 monitor=placement_of("kube-prometheus-stack"),
                 prometheus_retention=obs.prometheus_retention,
@@ -105,7 +118,7 @@ class Observability(pulumi.ComponentResource):
                 chunks_bucket_arn=self.log_chunks.bucket_arn,
                 ruler_bucket=self.log_ruler.bucket_name,
                 ruler_bucket_arn=self.log_ruler.bucket_arn,
-                data_key_arn=keys.data_key_arn,
+                data_key_arn=cluster.data_key_arn,
                 storage_class=DEFAULT_STORAGE_CLASS,
                 monitor=placement_of("loki"),
                 spot=placement_of("loki-querier"),
@@ -129,7 +142,7 @@ class Observability(pulumi.ComponentResource):
                 admin_secret_name=secret_name(ADMIN_SECRET),
                 log_level=obs.log_level,
                 # Its pod mounts the admin secret: only once the secret has its first value.
-                wait_for=[self.metrics, *ready, cluster.secrets.first_values[ADMIN_SECRET]],
+                wait_for=[self.metrics, *ready, cluster.first_values[ADMIN_SECRET]],
             ),
             opts=child,
         )

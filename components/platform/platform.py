@@ -10,14 +10,15 @@ partner VPNs), each only when configured.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from components.cluster.eks import DEFAULT_STORAGE_CLASS
-from components.cluster.regional_cluster import RegionalCluster
-from components.nodes.node_pools import NodePools
+from components.cluster.regional_cluster import ClusterOutputs
+from components.nodes.node_pools import NodeOutputs
 from components.platform.atlas_link import AtlasLink, AtlasLinkArgs
 from components.platform.cluster_services import (
     ARGOCD_NAMESPACE,
@@ -47,34 +48,50 @@ class PlatformArgs:
 
     settings: StackSettings
     account_id: pulumi.Input[str]
-    cluster: RegionalCluster
-    nodes: NodePools
+    cluster: ClusterOutputs
+    nodes: NodeOutputs
     #: This region's AWS provider: the defender's credentials are read through it.
     home_provider: pulumi.ProviderResource
     #: The Atlas provider, when the stack manages the Atlas side (saas.atlas.projectId).
     atlas_provider: pulumi.ProviderResource | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class PlatformOutputs:
+    """What the rooms after Platform (and the stack's exports) read of it."""
+
+    #: The CSI secrets driver and its AWS provider: a pod mounting a secret waits for them.
+    secrets_store: Sequence[pulumi.Resource]
+    #: The load balancer controller: target group bindings and Services of type
+    #: LoadBalancer wait for it.
+    load_balancer_controller: pulumi.Resource
+    load_balancer_controller_role_arn: pulumi.Output[str]
+    kafka_bootstrap: str
+    #: Namespace per Unibeam service, and the namespaces as resources to wait for.
+    unibeam_namespaces: dict[str, str]
+    unibeam_namespace_resources: Sequence[pulumi.Resource]
+    #: The Atlas database principals: one role per Unibeam service.
+    unibeam_role_arns: dict[str, pulumi.Output[str]]
+
+
 class Platform(pulumi.ComponentResource):
     """See the module docstring."""
 
-    services: ClusterServices
-    kafka: Kafka
-    unibeam: UnibeamWorkloads
+    outputs: PlatformOutputs
 
     def __init__(
         self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("atnt:platform:Platform", name, None, opts)
         s, cluster, child = args.settings, args.cluster, pulumi.ResourceOptions(parent=self)
-        eks, network, profile = cluster.eks, cluster.network, s.profile
+        profile = s.profile
         twistlock = s.security.twistlock
-        self.services = ClusterServices(
+        services = ClusterServices(
             "services",
             ClusterServicesArgs(
                 cluster_name=s.cluster_name,
                 region=s.region,
-                vpc_id=network.vpc_id,
+                vpc_id=cluster.vpc_id,
                 argocd_ha=profile.argocd_ha,
                 twistlock=TwistlockArgs(
                     console_address=twistlock.console_address,
@@ -89,15 +106,14 @@ class Platform(pulumi.ComponentResource):
                 else None,
                 # After Karpenter too: its Services must not meet the load balancer
                 # controller's webhook before that controller runs.
-                wait_for=[*args.nodes.ready, args.nodes.karpenter],
+                wait_for=args.nodes.with_karpenter,
             ),
             opts=child,
         )
-        services = self.services
         secret_name = f"{s.name_prefix}/{s.region}/{{}}".format
         peer_secret = f"{s.name_prefix}/{s.peer_region}/{{}}".format
         size, mirror_source = profile.kafka, s.kafka.mirror_source_bootstrap
-        self.kafka = Kafka(
+        kafka = Kafka(
             "kafka",
             KafkaArgs(
                 namespace=KAFKA_NAMESPACE,
@@ -111,14 +127,14 @@ class Platform(pulumi.ComponentResource):
                 controller_storage_gib=size.controller_storage_gib,
                 storage_class=DEFAULT_STORAGE_CLASS,
                 placement=placement_of("kafka-broker"),
-                bootstrap_subnet_ids=network.private_subnet_ids,
-                bootstrap_addresses=[z.static_address(0) for z in network.plan],
+                bootstrap_subnet_ids=cluster.private_subnet_ids,
+                bootstrap_addresses=[z.static_address(0) for z in cluster.subnets],
                 replication_sources=[s.network.vpc_cidr, s.network.peer_vpc_cidr],
-                private_zone_id=network.private_zone_id,
+                private_zone_id=cluster.private_zone_id,
                 private_zone=s.network.private_zone,
                 own_secret_name=secret_name(KAFKA_MIRROR_SECRET),
                 peer_secret_name=peer_secret(KAFKA_MIRROR_SECRET),
-                ca_secret_id=cluster.secrets.secret_arns.apply(lambda a: a[KAFKA_CA_SECRET]),
+                ca_secret_id=cluster.secret_arns.apply(lambda a: a[KAFKA_CA_SECRET]),
                 peer_ca_secret_name=peer_secret(KAFKA_CA_SECRET),
                 # Only the warm region mirrors; promotion turns this off, failback back on.
                 mirror=MirrorArgs(
@@ -131,8 +147,8 @@ class Platform(pulumi.ComponentResource):
                 wait_for=[
                     services.strimzi_operator,
                     *services.secrets_store,
-                    eks.pod_identity_agent,
-                    cluster.secrets.first_values[KAFKA_MIRROR_SECRET],
+                    cluster.pod_identity_agent,
+                    cluster.first_values[KAFKA_MIRROR_SECRET],
                 ],
             ),
             opts=child,
@@ -150,7 +166,7 @@ class Platform(pulumi.ComponentResource):
             if gitops
             else None
         )
-        self.unibeam = UnibeamWorkloads(
+        unibeam = UnibeamWorkloads(
             "unibeam",
             UnibeamWorkloadsArgs(
                 cluster_name=s.cluster_name,
@@ -158,7 +174,7 @@ class Platform(pulumi.ComponentResource):
                 role=s.role,
                 account_id=args.account_id,
                 services=service_args(
-                    UNIBEAM_SERVICES, replicas, unibeam_secrets, cluster.registry.repository_urls
+                    UNIBEAM_SERVICES, replicas, unibeam_secrets, cluster.repository_urls
                 ),
                 placement=placement_of("sim"),
                 vpc_cidr=s.network.vpc_cidr,
@@ -168,29 +184,37 @@ class Platform(pulumi.ComponentResource):
                 partner_cidrs=[c for site in partners.vpn_sites for c in site.cidrs],
                 gitops=gitops_args,
                 argocd_namespace=ARGOCD_NAMESPACE,
-                wait_for=[services.argocd, *services.secrets_store, eks.pod_identity_agent],
+                wait_for=[services.argocd, *services.secrets_store, cluster.pod_identity_agent],
             ),
             opts=child,
         )
-        self._links(args)
-        self.register_outputs({"bootstrap": self.kafka.bootstrap_dns_name})
+        self._links(args, unibeam.role_arns)
+        self.outputs = PlatformOutputs(
+            secrets_store=services.secrets_store,
+            load_balancer_controller=services.load_balancer_controller,
+            load_balancer_controller_role_arn=services.load_balancer_controller_role_arn,
+            kafka_bootstrap=kafka.bootstrap_dns_name,
+            unibeam_namespaces=unibeam.namespaces,
+            unibeam_namespace_resources=unibeam.namespace_resources,
+            unibeam_role_arns=unibeam.role_arns,
+        )
+        self.register_outputs({"bootstrap": kafka.bootstrap_dns_name})
 
-    def _links(self, args: PlatformArgs) -> None:
+    def _links(self, args: PlatformArgs, role_arns: dict[str, pulumi.Output[str]]) -> None:
         """The SaaS and partner links: each exists exactly when its settings do."""
         s, cluster, child = args.settings, args.cluster, pulumi.ResourceOptions(parent=self)
         atlas, redis, sites = s.saas.atlas, s.saas.redis, s.partners.vpn_sites
-        network = cluster.network
         if atlas is not None:
             AtlasLink(
                 "atlas",
                 AtlasLinkArgs(
                     region=s.region,
-                    vpc_id=network.vpc_id,
-                    subnet_ids=network.private_subnet_ids,
-                    client_security_group_id=cluster.eks.cluster_security_group_id,
+                    vpc_id=cluster.vpc_id,
+                    subnet_ids=cluster.private_subnet_ids,
+                    client_security_group_id=cluster.cluster_security_group_id,
                     endpoint_service_name=None if atlas.project_id else atlas.endpoint_service_name,
                     project_id=atlas.project_id,
-                    database_users=self.unibeam.role_arns,
+                    database_users=role_arns,
                     atlas_provider=args.atlas_provider,
                 ),
                 opts=child,
@@ -202,8 +226,8 @@ class Platform(pulumi.ComponentResource):
                     peering_connection_id=redis.peering_connection_id,
                     cidr=redis.cidr,
                     ports=redis.ports,
-                    route_table_ids=network.private_route_table_ids,
-                    client_security_group_id=cluster.eks.cluster_security_group_id,
+                    route_table_ids=cluster.private_route_table_ids,
+                    client_security_group_id=cluster.cluster_security_group_id,
                 ),
                 opts=child,
             )
@@ -211,9 +235,9 @@ class Platform(pulumi.ComponentResource):
             PartnerVpn(
                 "partners",
                 PartnerVpnArgs(
-                    transit_gateway_id=cluster.transit.transit_gateway_id,
-                    transit_gateway_route_table_id=cluster.transit.route_table_id,
-                    private_route_table_ids=network.private_route_table_ids,
+                    transit_gateway_id=cluster.transit_gateway_id,
+                    transit_gateway_route_table_id=cluster.transit_route_table_id,
+                    private_route_table_ids=cluster.private_route_table_ids,
                     sites=[
                         VpnSiteArgs(name=x.name, ip=x.ip, cidrs=x.cidrs, bgp_asn=x.bgp_asn)
                         for x in sites
