@@ -507,6 +507,21 @@ class StackSettings(Model):
         """EKS cluster name, stable across roles."""
         return f"{self.name_prefix}-{self.region}"
 
+    def bucket_name(self, suffix: str, region: str | None = None) -> str:
+        """``<bucketPrefix>-<suffix>-<region>``: a replicated bucket of the stack in
+        ``region`` (default this one)."""
+        return f"{self.bucket_prefix}-{suffix}-{region or self.region}"
+
+    def replica_bucket_name(self, suffix: str, region: str | None = None) -> str:
+        """The replica, in the peer region, of ``bucket_name(suffix, region)``."""
+        return f"{self.bucket_name(suffix, region)}-replica"
+
+    @property
+    def replicated_buckets(self) -> tuple[str, ...]:
+        """Suffixes of the stack's replicated buckets: backup, then observability's."""
+        b = self.observability.buckets
+        return ("backup", b.metrics, b.log_chunks, b.log_ruler)
+
 
 #: Top-level settings that are not in the ``atnt-platform`` namespace, by field name.
 _EXTERNAL_KEYS = {"region": "aws:region"}
@@ -645,8 +660,15 @@ def _check_single_stack(s: StackSettings) -> None:
             f"must exceed observability.prometheusRetention ({obs.prometheus_retention}, "
             f"{local_days:g} days): S3 keeps what Prometheus's disk no longer holds",
         )
-    if len(f"{s.bucket_prefix}-backup-{s.region}-replica") > 63:
-        raise _fail(f, f"{PROJECT}:bucketPrefix", s.bucket_prefix, "too long for S3 bucket names")
+    for suffix in s.replicated_buckets:
+        name = s.replica_bucket_name(suffix)
+        if len(name) > 63:
+            raise _fail(
+                f,
+                f"{PROJECT}:bucketPrefix",
+                s.bucket_prefix,
+                f"too long for S3 bucket names: {name} has {len(name)} characters, at most 63",
+            )
 
 
 def _check_edge(s: StackSettings) -> None:

@@ -153,8 +153,8 @@ class RegionalCluster(pulumi.ComponentResource):
         backup = ReplicatedBucket(
             "backup",
             ReplicatedBucketArgs(
-                bucket_name=f"{s.bucket_prefix}-backup-{region}",
-                replica_bucket_name=f"{s.bucket_prefix}-backup-{region}-replica",
+                bucket_name=s.bucket_name("backup"),
+                replica_bucket_name=s.replica_bucket_name("backup"),
                 account_id=args.account_id,
                 kms_key_arn=keys.data_key_arn,
                 replica_kms_key_arn=keys.data_replica_key_arn,

@@ -66,7 +66,7 @@ class EdgeRouting(pulumi.ComponentResource):
                 vpc_id=cluster.vpc_id,
                 vpc_cidr=s.network.vpc_cidr,
                 public_subnet_ids=cluster.public_subnet_ids,
-                logs_bucket_name=f"{s.bucket_prefix}-lb-logs-{s.region}",
+                logs_bucket_name=s.bucket_name("lb-logs"),
                 api_host=edge.api_host,
                 cloudflare_ip_ranges=edge.cloudflare_ip_ranges,
                 sim_port=edge.sim_port,

@@ -60,8 +60,8 @@ class Observability(pulumi.ComponentResource):
             return ReplicatedBucket(
                 suffix,
                 ReplicatedBucketArgs(
-                    bucket_name=f"{s.bucket_prefix}-{suffix}-{s.region}",
-                    replica_bucket_name=f"{s.bucket_prefix}-{suffix}-{s.region}-replica",
+                    bucket_name=s.bucket_name(suffix),
+                    replica_bucket_name=s.replica_bucket_name(suffix),
                     account_id=args.account_id,
                     kms_key_arn=cluster.data_key_arn,
                     replica_kms_key_arn=cluster.data_replica_key_arn,
@@ -88,8 +88,7 @@ class Observability(pulumi.ComponentResource):
                 metrics_bucket=self.metrics_bucket.bucket_name,
                 metrics_bucket_arn=self.metrics_bucket.bucket_arn,
                 # The peer stack's replica of its metrics bucket lives here (decisions.md 2).
-                peer_replica_bucket=f"{s.bucket_prefix}-{obs.buckets.metrics}-{s.peer_region}"
-                "-replica",
+                peer_replica_bucket=s.replica_bucket_name(obs.buckets.metrics, s.peer_region),
                 data_key_arn=cluster.data_key_arn,
                 storage_class=DEFAULT_STORAGE_CLASS,
                 monitor=placement_of("kube-prometheus-stack"),
