@@ -15,6 +15,7 @@ from pathlib import Path
 from config.prices import PriceError
 from config.settings import SettingsError
 from config.stack_files import read_all
+from offline import batch
 from offline.chart_values import charts_dir
 from offline.diagram import write as write_diagram
 from offline.parallel import PlanFailed, plan_all
@@ -31,6 +32,7 @@ from offline.verify import (
 
 
 def main(argv: list[str] | None = None) -> int:
+    batch()
     parser = argparse.ArgumentParser(prog="python -m offline", description=__doc__)
     parser.add_argument("--project", type=Path, default=Path.cwd(), help="project directory")
     parser.add_argument("--out", type=Path, default=Path("build/plan"), help="plan JSON folder")

@@ -24,6 +24,7 @@ from typing import Any
 
 from config.settings import SettingsError
 from config.stack_files import discover, read_all, stack_name
+from offline import batch
 from offline.chart_values import charts_dir
 from offline.deploy.graph import PlanGraph
 from offline.runbook import RunbookError, Step, steps
@@ -275,6 +276,7 @@ def read_texts(project: Path) -> Texts:
 
 
 def main(argv: list[str] | None = None) -> int:
+    batch()
     import os
 
     parser = argparse.ArgumentParser(prog="python -m offline.drill", description=__doc__)

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import sys
 
+from offline import batch
 from offline.promote import run_step
 
 
 def main(argv: list[str] | None = None) -> int:
+    batch()
     return run_step("failback", argv, "python -m offline.failback", __doc__)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from config.settings import SettingsError
 from config.stack_files import read_all
+from offline import batch
 from offline.chart_values import charts_dir
 from offline.drill import plan_texts, read_texts, rehearse, render
 from offline.runbook import RunbookError, Step, failback, promote, steps
@@ -68,6 +69,7 @@ def _rehearse(project: Path, step: Step, texts: Mapping[str, str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    batch()
     return run_step("promote", argv, "python -m offline.promote", __doc__)
 
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from offline import batch
+
 HEADER = """\
 # URNs of the {stack} stack: every resource the program plans, over the committed stack files
 # and the runbook's configurations, and the former URNs a pulumi.Alias still covers
@@ -186,6 +188,7 @@ def _write(project: Path, stack: str, recorded: Record | None, now: Record, forg
 
 
 def main(argv: list[str] | None = None) -> int:
+    batch()
     parser = argparse.ArgumentParser(prog="python -m offline.urns", description=__doc__)
     parser.add_argument("--write", action="store_true", help="update docs/urns/<stack>.txt")
     parser.add_argument(

@@ -28,6 +28,7 @@ from typing import Any
 
 from config.prices import load_prices
 from config.versions import CHARTS
+from offline import batch
 from offline.chart_values import cached_defaults, chart_folder, charts_dir
 from offline.cost import CostError, CostReport, estimate, ratio
 from offline.crd_schemas import CrdCatalog
@@ -186,6 +187,7 @@ def verify(
 
 
 def main(argv: list[str] | None = None) -> int:
+    batch()
     parser = argparse.ArgumentParser(prog="python -m offline.verify", description=__doc__)
     parser.add_argument("--plans", type=Path, default=Path("build/plan"))
     parser.add_argument("--charts", type=Path, default=None, help="chart defaults folder")
