@@ -49,6 +49,7 @@ from config.links import (
     duration_days,
     host_in_zone,
 )
+from config.machines import shape
 from config.recovery import Recovery, recovery
 from config.versions import SUPPORTED_KUBERNETES_VERSIONS
 
@@ -206,20 +207,26 @@ _GRAVITON_RE = re.compile(
 
 
 class GroupSize(Model):
-    """Managed node group size of one worker group in one role."""
+    """The managed node group of one worker group in one role: its fixed baseline.
 
-    min_size: int = Field(ge=0, le=100)
-    desired_size: int = Field(ge=0, le=100)
-    max_size: int = Field(ge=1, le=100)
+    No cluster autoscaler resizes a managed node group here, so a minimum or maximum apart
+    from the count would do nothing: the group runs exactly ``nodes`` nodes, and Karpenter
+    adds the elastic part above it (``karpenter``)."""
 
-    @model_validator(mode="after")
-    def _ordered(self) -> GroupSize:
-        if not self.min_size <= self.desired_size <= self.max_size:
-            raise ValueError(
-                f"needs minSize <= desiredSize <= maxSize, got "
-                f"{self.min_size}/{self.desired_size}/{self.max_size}"
-            )
-        return self
+    nodes: int = Field(ge=1, le=100)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_count(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            old = sorted(k for k in ("minSize", "desiredSize", "maxSize") if k in value)
+            if old:
+                raise ValueError(
+                    f"{', '.join(old)}: a managed node group is its worker group's fixed "
+                    "baseline (no cluster autoscaler resizes it); set nodes, and Karpenter's "
+                    "limits (karpenter.cpu, karpenter.memoryGib) for the elastic part"
+                )
+        return value
 
 
 class WorkerGroupSizes(Model):
@@ -232,10 +239,12 @@ class WorkerGroupSizes(Model):
 
 
 class KarpenterLimits(Model):
-    """Ceiling of what Karpenter may add per NodePool in one role."""
+    """Ceiling of what Karpenter may add per NodePool in one role, and its controller's
+    replicas (each on its own Monitor node of the baseline: never on nodes it launches)."""
 
     cpu: int = Field(ge=1, le=10000, description="vCPUs")
     memory_gib: int = Field(ge=1, le=100000)
+    replicas: int = Field(default=2, ge=1, le=3)
 
 
 class Replicas(Model):
@@ -303,6 +312,12 @@ class RoleProfile(Model):
     nat_gateways: int | None = Field(
         default=None, description="NAT gateways; null means one per availability zone"
     )
+    firewall_endpoints: int | None = Field(
+        default=None,
+        description="Network Firewall endpoints (in the first zones); null means one per "
+        "availability zone. A zone without one sends its egress to the endpoint of the zone "
+        "it maps to, and back through the same endpoint.",
+    )
     worker_groups: WorkerGroupSizes
     karpenter: KarpenterLimits
     services: ServiceReplicas
@@ -310,21 +325,17 @@ class RoleProfile(Model):
     #: Argo CD in HA (redis-ha, two replicas of each server part) or single replicas.
     argocd_ha: bool
 
-    @field_validator("nat_gateways")
+    @field_validator("nat_gateways", "firewall_endpoints")
     @classmethod
-    def _nat(cls, v: int | None) -> int | None:
+    def _per_zone(cls, v: int | None) -> int | None:
         if v is not None and not 1 <= v <= 6:
             raise ValueError("must be 1 to 6, or null for one per availability zone")
         return v
 
 
-def _sizes(unibeam: str, kafka: str, spot: str, monitor: str) -> dict[str, dict[str, int]]:
-    def size(text: str) -> dict[str, int]:
-        low, desired, high = (int(n) for n in text.split("/"))
-        return {"minSize": low, "desiredSize": desired, "maxSize": high}
-
-    return {"unibeam": size(unibeam), "kafka": size(kafka), "spot": size(spot),
-            "monitor": size(monitor)}  # fmt: skip
+def _sizes(unibeam: int, kafka: int, spot: int, monitor: int) -> dict[str, dict[str, int]]:
+    return {"unibeam": {"nodes": unibeam}, "kafka": {"nodes": kafka}, "spot": {"nodes": spot},
+            "monitor": {"nodes": monitor}}  # fmt: skip
 
 
 def _replicas(default: str, sms: str) -> dict[str, dict[str, int]]:
@@ -341,16 +352,24 @@ def _replicas(default: str, sms: str) -> dict[str, dict[str, int]]:
 DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
     "active": {
         "natGateways": None,
-        "workerGroups": _sizes(unibeam="3/3/9", kafka="3/3/6", spot="2/2/8", monitor="3/3/6"),
-        "karpenter": {"cpu": 256, "memoryGib": 1024},
+        "firewallEndpoints": None,
+        # One node per zone for every worker group but Spot (two, of several types).
+        "workerGroups": _sizes(unibeam=3, kafka=3, spot=2, monitor=3),
+        "karpenter": {"cpu": 256, "memoryGib": 1024, "replicas": 2},
         "services": _replicas(default="3/12", sms="3/12"),
         "kafka": {"brokers": 3, "brokerStorageGib": 200},
         "argocdHa": True,
     },
     "warm": {
         "natGateways": 1,
-        "workerGroups": _sizes(unibeam="2/2/6", kafka="2/2/6", spot="1/1/4", monitor="2/2/4"),
-        "karpenter": {"cpu": 64, "memoryGib": 256},
+        # One endpoint for every zone (288 USD a month each): the warm region's egress is
+        # inspected in its first zone until a promotion adds one per zone.
+        "firewallEndpoints": 1,
+        # One node per worker group: every component runs, each with one replica where it
+        # can (Kafka keeps its two brokers and three controllers, sms its two replicas).
+        # Karpenter adds what the 20 % dial or a promotion needs until the baseline grows.
+        "workerGroups": _sizes(unibeam=1, kafka=1, spot=1, monitor=1),
+        "karpenter": {"cpu": 64, "memoryGib": 256, "replicas": 1},
         "services": _replicas(default="1/4", sms="2/6"),
         "kafka": {"brokers": 2, "brokerStorageGib": 200},
         "argocdHa": False,
@@ -503,6 +522,12 @@ class StackSettings(Model):
         return self.profile.nat_gateways or azs
 
     @property
+    def firewall_endpoint_count(self) -> int:
+        """Network Firewall endpoints to run: the profile's count, or one per AZ."""
+        azs = len(self.network.availability_zones)
+        return self.profile.firewall_endpoints or azs
+
+    @property
     def cluster_name(self) -> str:
         """EKS cluster name, stable across roles."""
         return f"{self.name_prefix}-{self.region}"
@@ -608,6 +633,33 @@ def _check_single_stack(s: StackSettings) -> None:
                 nat,
                 f"at most one per availability zone ({azs})",
             )
+    active = s.profiles.active
+    if active.firewall_endpoints is not None and active.firewall_endpoints != azs:
+        raise _fail(
+            f,
+            f"{PROJECT}:profiles.active.firewallEndpoints",
+            active.firewall_endpoints,
+            f"the active role inspects egress in every zone ({azs}) or null: a zone's "
+            "outage must not take the others' egress with it",
+        )
+    for role in ROLES:
+        profile = getattr(s.profiles, role)
+        endpoints = profile.firewall_endpoints or azs
+        if endpoints > azs:
+            raise _fail(
+                f,
+                f"{PROJECT}:profiles.{role}.firewallEndpoints",
+                endpoints,
+                f"at most one per availability zone ({azs})",
+            )
+        if (profile.nat_gateways or azs) > endpoints:
+            raise _fail(
+                f,
+                f"{PROJECT}:profiles.{role}.natGateways",
+                profile.nat_gateways or azs,
+                f"at most firewallEndpoints ({endpoints}): a NAT gateway is reached only from "
+                "a firewall endpoint's subnet",
+            )
     active_nat = s.profiles.active.nat_gateways
     if active_nat is not None and active_nat != azs:
         raise _fail(
@@ -650,6 +702,7 @@ def _check_single_stack(s: StackSettings) -> None:
             f"is an endpoint service of {atlas.service_region}; this stack is in {s.region}",
         )
     _check_edge(s)
+    _check_elastic_part(s)
     obs = s.observability
     local_days = duration_days(obs.prometheus_retention)
     if obs.metrics_retention_days <= local_days:
@@ -669,6 +722,36 @@ def _check_single_stack(s: StackSettings) -> None:
                 s.bucket_prefix,
                 f"too long for S3 bucket names: {name} has {len(name)} characters, at most 63",
             )
+
+
+def _check_elastic_part(s: StackSettings) -> None:
+    """The warm role's Karpenter limits hold what the active baseline has beyond the warm
+    one: traffic moved to a warm region grows it to the active size before any promotion
+    (managed node groups do not grow by themselves)."""
+    warm, active = s.profiles.warm, s.profiles.active
+    for group in ("unibeam", "kafka", "spot", "monitor"):
+        extra = (
+            getattr(active.worker_groups, group).nodes - getattr(warm.worker_groups, group).nodes
+        )
+        shapes = [shape(t) for t in getattr(s.worker_groups, group).instance_types]
+        known = [x for x in shapes if x is not None]
+        if extra <= 0 or not known:
+            continue
+        need_cpu = extra * max(x.vcpus for x in known)
+        need_gib = extra * max(x.memory_gib for x in known)
+        for key, have, need, unit in (
+            ("cpu", warm.karpenter.cpu, need_cpu, "vCPUs"),
+            ("memoryGib", warm.karpenter.memory_gib, need_gib, "GiB"),
+        ):
+            if have < need:
+                raise _fail(
+                    s.stack_file,
+                    f"{PROJECT}:profiles.warm.karpenter.{key}",
+                    have,
+                    f"must be at least {need:g} {unit}: the {group} worker group runs "
+                    f"{extra} node(s) more when active, which Karpenter adds in the warm "
+                    "region until a promotion grows the baseline",
+                )
 
 
 def _check_edge(s: StackSettings) -> None:

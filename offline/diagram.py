@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from offline.view import PlanView, Resource
+from offline.summary import node_count
+from offline.view import ROOMS, PlanView, Resource, room_of
 
 EdgeKind = Literal["traffic", "replication", "link"]
 NodeKind = Literal["network", "compute", "data", "entry"]
@@ -47,8 +48,6 @@ PLANS_DIR = Path("build/plan")
 DOCS_DIR = Path("docs")
 MARKDOWN_NAME = "architecture.md"
 SVG_NAME = "architecture.svg"
-#: The rooms (a stack's top-level components) in drawing order; any other room sorts after.
-ROOMS = ("RegionalCluster", "NodePools", "Platform", "Observability", "EdgeRouting")
 #: Seconds ``dot`` may take: a hung Graphviz must not hang ``make plan``.
 DOT_TIMEOUT_SECONDS = 30
 
@@ -158,16 +157,6 @@ def node_id(*parts: str) -> str:
     """A Mermaid- and Graphviz-safe id: ``n_`` and the parts, lowercased, runs of others ``_``."""
     body = re.sub(r"[^a-z0-9]+", "_", "_".join(parts).lower()).strip("_")
     return f"n_{body}"
-
-
-def room_of(r: Resource) -> str:
-    """The room a resource sits in: the last segment of the first type in its URN's qualified
-    type (``atnt:cluster:RegionalCluster$...`` -> ``RegionalCluster``); empty for a resource
-    directly under the stack (a provider), whose qualified type is its own type alone."""
-    qualified = str(r["urn"]).split("::")[2]
-    if "$" not in qualified:
-        return ""
-    return qualified.split("$", 1)[0].rsplit(":", 1)[-1]
 
 
 def _room_order(room: str) -> tuple[int, str]:
@@ -460,9 +449,7 @@ class _Builder:
                     "node group",
                     name,
                     "/".join(i.get("instanceTypes") or ["?"]),
-                    f"{i.get('capacityType', '?')}, min/desired/max "
-                    f"{size.get('minSize', '?')}/{size.get('desiredSize', '?')}/"
-                    f"{size.get('maxSize', '?')}",
+                    f"{i.get('capacityType', '?')}, {node_count(size)}",
                 ],
                 "compute",
                 _owner(s.name, r),

@@ -8,10 +8,19 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from config.settings import StackSettings, advisories, recovery_of
 from offline.view import PlanView
+
+
+def node_count(scaling: Mapping[str, Any]) -> str:
+    """A managed node group's size: ``3 nodes`` for a fixed baseline, else min/desired/max."""
+    low, desired, high = (scaling.get(k, "?") for k in ("minSize", "desiredSize", "maxSize"))
+    if low == desired == high:
+        return f"{desired} node{'' if desired == 1 else 's'}"
+    return f"min/desired/max {low}/{desired}/{high}"
 
 
 def _onoff(value: object) -> str:
@@ -103,8 +112,7 @@ def summarize(
         labels = ", ".join(f"{k}={val}" for k, val in i.get("labels", {}).items())
         lines.append(
             f"node group  {i['nodeGroupName']}: {'/'.join(i['instanceTypes'])} "
-            f"{i['capacityType']} {i['amiType']}, min/desired/max "
-            f"{size['minSize']}/{size['desiredSize']}/{size['maxSize']}, label {labels}, "
+            f"{i['capacityType']} {i['amiType']}, {node_count(size)}, label {labels}, "
             f"taint {taints or 'none'}"
         )
     pools = v.of_type("kubernetes:karpenter.sh/v1:NodePool")

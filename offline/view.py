@@ -23,6 +23,20 @@ STATEFUL_TYPES = frozenset(
 )
 
 
+#: The rooms (a stack's top-level components) in drawing order; any other room sorts after.
+ROOMS = ("RegionalCluster", "NodePools", "Platform", "Observability", "EdgeRouting")
+
+
+def room_of(r: Resource) -> str:
+    """The room a resource sits in: the last segment of the first type in its URN's qualified
+    type (``atnt:cluster:RegionalCluster$...`` -> ``RegionalCluster``); empty for a resource
+    directly under the stack (a provider), whose qualified type is its own type alone."""
+    qualified = str(r["urn"]).split("::")[2]
+    if "$" not in qualified:
+        return ""
+    return qualified.split("$", 1)[0].rsplit(":", 1)[-1]
+
+
 class PlanView:
     """Queries over a plan document's resources."""
 

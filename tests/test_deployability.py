@@ -414,3 +414,27 @@ def test_no_container_asks_more_memory_than_its_nodes_give(documents: Documents)
         "Release logs-loki: chunksCache requests 9830 Mi of memory, more than a spot node can "
         "give (3482 Mi of 4 GiB)"
     ]
+
+
+@needs_charts
+def test_replicas_that_need_a_node_each_fit_the_baseline(documents: Documents) -> None:
+    """The warm region runs one Monitor node: Loki's three ingesters of the active role or
+    Karpenter's second controller would wait there for nodes the cost estimate never saw."""
+
+    def active_sizes(r: Resource) -> None:
+        r["inputs"]["values"]["ingester"]["replicas"] = 3
+
+    def second_controller(r: Resource) -> None:
+        r["inputs"]["values"]["replicas"] = 2
+
+    release = "kubernetes:helm.sh/v3:Release"
+    docs = broken(documents, (WEST, release, "logs-loki", active_sizes),
+                  (WEST, release, "karpenter-controller", second_controller))  # fmt: skip
+    found = findings(docs, "baseline-spread")
+    assert found[EAST] == []
+    assert found[WEST] == [
+        f"Release {name}: {path} runs {n} replicas, each on a node of its own, and the monitor "
+        "baseline has 1 node(s): the rest wait for nodes Karpenter adds (and the cost estimate "
+        "does not count); run fewer replicas in this role or more baseline nodes"
+        for name, path, n in (("karpenter-controller", "<chart>", 2), ("logs-loki", "ingester", 3))
+    ]

@@ -124,19 +124,19 @@ def test_four_node_groups_per_region_with_their_machines_and_sizes(
         plan = next(d for d in documents.values() if d["outputs"]["region"] == region)
         for ng in (r for r in plan["resources"] if r["type"] == "aws:eks/nodeGroup:NodeGroup"):
             i, size = ng["inputs"], ng["inputs"]["scalingConfig"]
+            # A fixed baseline (every size equal) reads as a node count.
+            assert size["minSize"] == size["desiredSize"] == size["maxSize"]
+            n = size["desiredSize"]
             expected = (
                 f'["node group<br/>{i["nodeGroupName"]}<br/>{"/".join(i["instanceTypes"])}<br/>'
-                f"{i['capacityType']}, min/desired/max "
-                f'{size["minSize"]}/{size["desiredSize"]}/{size["maxSize"]}"]'
+                f"{i['capacityType']}, {n} node{'' if n == 1 else 's'}" + '"]'
             )
             assert any(line.endswith(expected) for line in groups), expected
         for group in WORKER_GROUPS:
             assert f"<br/>atnt-{region}-{group}<br/>" in block
-    # The profiles of the README, as drawn: active Spot 2/2/8 over three sizes, warm 1/1/4.
-    assert "t4g.medium/t4g.large/t4g.xlarge<br/>SPOT, min/desired/max 2/2/8" in region_block(
-        text, "us-east-1"
-    )
-    assert "SPOT, min/desired/max 1/1/4" in region_block(text, "us-west-2")
+    # The profiles of the README, as drawn: active Spot 2 nodes over three sizes, warm 1.
+    assert "t4g.medium/t4g.large/t4g.xlarge<br/>SPOT, 2 nodes" in region_block(text, "us-east-1")
+    assert "SPOT, 1 node" in region_block(text, "us-west-2")
 
 
 def count(document: dict[str, Any], typ: str) -> int:
@@ -407,6 +407,7 @@ def test_a_changed_node_group_changes_the_diagram(documents: Documents, text: st
         if r["name"] == "nodes-kafka" and r["type"] == "aws:eks/nodeGroup:NodeGroup":
             r["inputs"]["scalingConfig"]["maxSize"] = 12
     page = diagram.render(changed)
+    # Sizes apart (not a fixed baseline any more) read as min/desired/max.
     assert "atnt-us-east-1-kafka<br/>t4g.xlarge<br/>ON_DEMAND, min/desired/max 3/3/12" in page
     assert page != text
 

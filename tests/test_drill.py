@@ -95,8 +95,8 @@ def test_a_step_that_loses_protected_data_or_asks_eks_the_impossible_fails(
     group["ignoreChanges"] = ["scalingConfig.desiredSize"]  # the old program's way
     problems = _problems(step, before, after)
     assert f"{WEST}: replaces protected aws:s3/bucket:Bucket backup" in problems
-    assert (f"{WEST}: aws:eks/nodeGroup:NodeGroup nodes-unibeam: EKS refuses min 3 / desired 2 "
-            "/ max 9 (desired must lie between minimum and maximum)") in problems  # fmt: skip
+    assert (f"{WEST}: aws:eks/nodeGroup:NodeGroup nodes-unibeam: EKS refuses min 3 / desired 1 "
+            "/ max 3 (desired must lie between minimum and maximum)") in problems  # fmt: skip
 
 
 def test_the_diff_lists_the_inputs_that_change(rehearsal: Any) -> None:

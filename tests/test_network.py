@@ -11,7 +11,7 @@ from tests.conftest import home_opts, run_component
 ZONES = ["us-east-1a", "us-east-1b", "us-east-1c"]
 
 
-def _network(nat_gateway_count: int) -> PlanView:
+def _network(nat_gateway_count: int, firewall_endpoint_count: int = 3) -> PlanView:
     def build(home, _peer) -> None:  # type: ignore[no-untyped-def]
         Network(
             "net",
@@ -22,6 +22,7 @@ def _network(nat_gateway_count: int) -> PlanView:
                 vpc_cidr="10.10.0.0/16",
                 availability_zones=ZONES,
                 nat_gateway_count=nat_gateway_count,
+                firewall_endpoint_count=firewall_endpoint_count,
                 egress_domains=[".amazonaws.com", "quay.io"],
                 private_zone="use1.atnt.internal",
                 cluster_name="atnt-us-east-1",
@@ -35,9 +36,20 @@ def _network(nat_gateway_count: int) -> PlanView:
     return run_component(build)
 
 
-@pytest.fixture(scope="module", params=[3, 1], ids=["nat-per-zone", "single-nat"])
+@pytest.fixture(
+    scope="module",
+    params=[(3, 3), (1, 3), (1, 1)],
+    ids=["active-per-zone", "single-nat", "warm-one-endpoint"],
+)
 def net(request: pytest.FixtureRequest) -> PlanView:
-    return _network(request.param)
+    return _network(*request.param)
+
+
+def _inspecting_zone(v: PlanView, zone: str) -> str:
+    """The zone whose endpoint inspects ``zone``'s egress: its own when it has one, else the
+    zone it maps to (the role runs endpoints in the first zones)."""
+    endpoints = len(v.one("aws:networkfirewall/firewall:Firewall")["inputs"]["subnetMappings"])
+    return ZONES[ZONES.index(zone) % endpoints]
 
 
 def _zone_of_endpoint(v: PlanView) -> dict[str, str]:
@@ -89,7 +101,7 @@ def test_private_egress_goes_only_through_the_firewall_endpoint_of_its_zone(
     for zone, routes in private.items():
         defaults = [r for r in routes if r["destinationCidrBlock"] == "0.0.0.0/0"]
         assert len(defaults) == 1, zone
-        assert endpoint_zone[defaults[0]["vpcEndpointId"]] == zone
+        assert endpoint_zone[defaults[0]["vpcEndpointId"]] == _inspecting_zone(net, zone)
         # Nothing in a private table bypasses the firewall to the internet.
         assert not any(r.get("natGatewayId") or r.get("gatewayId") for r in routes), zone
 
@@ -104,12 +116,14 @@ def test_return_traffic_is_inspected_by_the_same_endpoint(net: PlanView) -> None
     subnet_tier = {s["id"]: s["inputs"]["tags"]["tier"]
                    for s in net.of_type("aws:ec2/subnet:Subnet")}  # fmt: skip
     # Every NAT gateway sits in a NAT subnet, whose table returns each private range through
-    # the firewall endpoint of that range's own zone.
+    # the firewall endpoint its egress left by (its own zone's, or the one it maps to).
     assert {subnet_tier[n["inputs"]["subnetId"]]
             for n in net.of_type("aws:ec2/natGateway:NatGateway")} == {"nat"}  # fmt: skip
     for zone, routes in _tables(net, "nat").items():
         back = {r["destinationCidrBlock"]: r.get("vpcEndpointId") for r in routes}
-        assert all(endpoint_zone[back[private_cidr[z]]] == z for z in ZONES), zone
+        assert all(
+            endpoint_zone[back[private_cidr[z]]] == _inspecting_zone(net, z) for z in ZONES
+        ), zone
         igw = [r for r in routes if r["destinationCidrBlock"] == "0.0.0.0/0"]
         assert igw and igw[0]["gatewayId"].startswith("igw-")
 
@@ -144,17 +158,29 @@ def test_firewall_subnets_continue_to_a_nat_gateway(net: PlanView) -> None:
             assert subnet_zone[nat["inputs"]["subnetId"]] == zone  # no cross-zone hop
 
 
-def test_nat_gateways_follow_the_role_profile() -> None:
+def test_nat_gateways_and_firewall_endpoints_follow_the_role_profile() -> None:
     assert len(_network(3).of_type("aws:ec2/natGateway:NatGateway")) == 3
     assert len(_network(1).of_type("aws:ec2/natGateway:NatGateway")) == 1
+    warm = _network(1, 1)
+    mappings = warm.one("aws:networkfirewall/firewall:Firewall")["inputs"]["subnetMappings"]
+    firewall_subnets = {s["id"]: s["inputs"]["availabilityZone"]
+                        for s in warm.of_type("aws:ec2/subnet:Subnet")
+                        if s["inputs"]["tags"]["tier"] == "firewall"}  # fmt: skip
+    assert [firewall_subnets[m["subnetId"]] for m in mappings] == ZONES[:1]
+    # Every zone keeps its firewall subnet: a promotion only associates it.
+    assert sorted(firewall_subnets.values()) == ZONES
+    with pytest.raises(ValueError, match="nat_gateway_count must be 1 to 1"):
+        _network(2, 1)
 
 
 def test_firewall_allows_only_configured_domains_and_logs_both_kinds(net: PlanView) -> None:
     firewall = net.one("aws:networkfirewall/firewall:Firewall")["inputs"]
     assert firewall["deleteProtection"] is True
-    assert firewall["subnetChangeProtection"] is True
+    # Off: a promotion associates the subnets of the zones the warm role leaves without an
+    # endpoint, which AWS refuses while the protection is on.
+    assert firewall["subnetChangeProtection"] is False
     assert firewall["encryptionConfiguration"]["type"] == "CUSTOMER_KMS"
-    assert len(firewall["subnetMappings"]) == len(ZONES)
+    assert 1 <= len(firewall["subnetMappings"]) <= len(ZONES)
     rules = net.one("aws:networkfirewall/ruleGroup:RuleGroup")["inputs"]["ruleGroup"]
     allow = rules["rulesSource"]["rulesSourceList"]
     assert allow == {

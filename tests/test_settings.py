@@ -51,7 +51,13 @@ def test_real_stack_files_are_valid_and_complementary() -> None:
     assert (east.region, east.role, east.peer_region) == (EAST, "active", WEST)
     assert (west.region, west.role, west.peer_region) == (WEST, "warm", EAST)
     assert east.nat_gateway_count == len(east.network.availability_zones) == 3
-    assert west.nat_gateway_count == 1  # the warm role runs lighter
+    assert east.firewall_endpoint_count == 3
+    # The warm role runs lighter: one NAT gateway and one firewall endpoint for all zones,
+    # one node per worker group.
+    assert (west.nat_gateway_count, west.firewall_endpoint_count) == (1, 1)
+    assert {g: getattr(west.profile.worker_groups, g).nodes
+            for g in ("unibeam", "kafka", "spot", "monitor")} == dict.fromkeys(
+        ("unibeam", "kafka", "spot", "monitor"), 1)  # fmt: skip
     assert not ipaddress.IPv4Network(east.network.vpc_cidr).overlaps(
         ipaddress.IPv4Network(west.network.vpc_cidr)
     )
@@ -63,12 +69,12 @@ def test_a_stack_file_overrides_only_what_differs() -> None:
         f.settings
         for f in read_all(
             PROJECT_DIR,
-            {WEST: {"atnt-platform:profiles": {"warm": {"workerGroups": {"spot": {"maxSize": 9}}}},
+            {WEST: {"atnt-platform:profiles": {"warm": {"workerGroups": {"spot": {"nodes": 2}}}},
                     "atnt-platform:workerGroups": {"kafka": {"diskGib": 200}}}},
         )
     )  # fmt: skip
-    spot = west.profiles.warm.worker_groups.spot
-    assert (spot.min_size, spot.desired_size, spot.max_size) == (1, 1, 9)
+    assert west.profiles.warm.worker_groups.spot.nodes == 2
+    assert west.profiles.warm.worker_groups.kafka.nodes == 1
     assert west.profiles.warm.nat_gateways == 1
     assert west.worker_groups.kafka.disk_gib == 200
     assert west.worker_groups.kafka.instance_types == ("t4g.xlarge",)
@@ -92,8 +98,8 @@ def test_promotion_is_a_role_change_only() -> None:
             PROMOTED,
         )
     )
-    assert west.is_active and west.nat_gateway_count == 3
-    assert not east.is_active and east.nat_gateway_count == 1
+    assert west.is_active and (west.nat_gateway_count, west.firewall_endpoint_count) == (3, 3)
+    assert not east.is_active and (east.nat_gateway_count, east.firewall_endpoint_count) == (1, 1)
 
 
 @pytest.mark.parametrize(
@@ -170,8 +176,18 @@ def test_promotion_is_a_role_change_only() -> None:
          r"atnt-platform:workerGroups\.gpu is not a known setting; known keys here: "
          r"kafka, monitor, spot, unibeam"),
         (WEST, {"atnt-platform:profiles": {"warm": {"workerGroups": {"kafka": {"minSize": 5}}}}},
-         r"atnt-platform:profiles\.warm\.workerGroups\.kafka .* minSize <= desiredSize <= "
-         r"maxSize, got 5/2/6"),
+         r"atnt-platform:profiles\.warm\.workerGroups\.kafka .* minSize: a managed node group "
+         r"is its worker group's fixed baseline .* set nodes"),
+        (WEST, {"atnt-platform:profiles": {"warm": {"karpenter": {"cpu": 4}}}},
+         r"atnt-platform:profiles\.warm\.karpenter\.cpu = 4 .* at least 8 vCPUs: the unibeam "
+         r"worker group runs 2 node\(s\) more when active"),
+        (WEST, {"atnt-platform:profiles": {"warm": {"firewallEndpoints": 4}}},
+         r"atnt-platform:profiles\.warm\.firewallEndpoints = 4 .* at most one per availability"),
+        (WEST, {"atnt-platform:profiles": {"warm": {"natGateways": 2}}},
+         r"atnt-platform:profiles\.warm\.natGateways = 2 .* at most firewallEndpoints \(1\)"),
+        (EAST, {"atnt-platform:profiles": {"active": {"firewallEndpoints": 1}}},
+         r"atnt-platform:profiles\.active\.firewallEndpoints = 1 .* inspects egress in every "
+         r"zone"),
         (WEST, {"atnt-platform:profiles": {"warm": {"workerGroups": {"gpu": {"maxSize": 1}}}}},
          r"atnt-platform:profiles\.warm\.workerGroups\.gpu is not a known setting"),
         (WEST, {"atnt-platform:saas": {"atlas": {"endpointServiceName": "vpce-svc-123"}}},

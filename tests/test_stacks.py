@@ -79,13 +79,20 @@ def test_promotion_swaps_profiles_and_nothing_stateful() -> None:
 
 
 def test_promotion_replaces_no_stateful_resource(plans: dict[str, PlanView]) -> None:
+    """Stateful resources keep their inputs through a promotion; the one change is the
+    firewall's endpoints, which the warm role runs in one zone (an in-place association)."""
     promoted = plan_all(PROMOTED)
     for stack, before in plans.items():
         after = promoted[stack]
         for r in before.stateful():
             moved = after.by_urn.get(r["urn"])
             assert moved is not None, r["urn"]
-            assert moved["inputs"] == r["inputs"], r["urn"]
+            changed = {k for k in r["inputs"].keys() | moved["inputs"].keys()
+                       if r["inputs"].get(k) != moved["inputs"].get(k)}  # fmt: skip
+            if r["type"] == "aws:networkfirewall/firewall:Firewall":
+                assert changed <= {"subnetMappings"}, r["urn"]
+            else:
+                assert changed == set(), r["urn"]
 
 
 def test_plan_command_writes_one_document_per_stack(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

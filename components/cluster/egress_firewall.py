@@ -19,7 +19,7 @@ class EgressFirewallArgs:
     firewall_name: str
     vpc_id: pulumi.Input[str]
     vpc_cidr: str
-    #: One firewall subnet per availability zone; an endpoint is placed in each.
+    #: The firewall subnets that get an endpoint (one per zone in the active role).
     subnet_ids: Sequence[pulumi.Input[str]]
     egress_domains: Sequence[str]
     data_key_arn: pulumi.Input[str]
@@ -112,7 +112,11 @@ class EgressFirewall(pulumi.ComponentResource):
             firewall_policy_arn=policy.arn,
             subnet_mappings=[nfw.FirewallSubnetMappingArgs(subnet_id=s) for s in args.subnet_ids],
             delete_protection=True,
-            subnet_change_protection=True,
+            # Off: a promotion associates the firewall subnets of the zones the warm role
+            # leaves without an endpoint, and AWS refuses that while the protection is on
+            # (the provider could only lift it in the same update, never set it back). The
+            # associations are the program's: a preview shows any change made outside it.
+            subnet_change_protection=False,
             firewall_policy_change_protection=False,
             encryption_configuration=nfw.FirewallEncryptionConfigurationArgs(**encryption),
             tags=args.tags,

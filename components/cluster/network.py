@@ -7,6 +7,9 @@ subnet leaves the VPC only this way::
 
 and returns the same way: the NAT subnets' route table sends each private subnet's CIDR back
 through that subnet's own firewall endpoint, so the stateful engine sees both directions.
+A role may run fewer endpoints than zones (the warm one runs one): a zone without an endpoint
+uses the endpoint of the zone it maps to, both ways, and a promotion only adds endpoints and
+points each zone's two routes at its own.
 The load balancer (public) subnets route only to the internet gateway (IPv4 and IPv6: they
 are dual-stack for the SIM NLB behind a dual-stack accelerator); load balancer to pod traffic
 stays on the VPC's local route and never meets the firewall.
@@ -106,6 +109,8 @@ class NetworkArgs:
     vpc_cidr: str
     availability_zones: Sequence[str]
     nat_gateway_count: int
+    #: Firewall endpoints, in the first zones; the others use one of those.
+    firewall_endpoint_count: int
     egress_domains: Sequence[str]
     private_zone: str
     #: Tagged on private subnets so load balancers and node provisioners find them.
@@ -116,10 +121,18 @@ class NetworkArgs:
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not 1 <= self.nat_gateway_count <= len(self.availability_zones):
+        zones = len(self.availability_zones)
+        if not 1 <= self.firewall_endpoint_count <= zones:
+            raise ValueError(f"firewall_endpoint_count must be 1 to {zones} (one per zone)")
+        if not 1 <= self.nat_gateway_count <= self.firewall_endpoint_count:
             raise ValueError(
-                f"nat_gateway_count must be 1 to {len(self.availability_zones)} (one per zone)"
+                f"nat_gateway_count must be 1 to {self.firewall_endpoint_count} (a NAT gateway "
+                "is reached only from a firewall endpoint's subnet)"
             )
+
+    def endpoint_zone(self, index: int) -> str:
+        """The zone whose firewall endpoint inspects the egress of the ``index``-th zone."""
+        return self.availability_zones[index % self.firewall_endpoint_count]
 
 
 class Network(pulumi.ComponentResource):
@@ -223,7 +236,7 @@ class Network(pulumi.ComponentResource):
                 firewall_name=f"{base}-egress",
                 vpc_id=vpc.id,
                 vpc_cidr=args.vpc_cidr,
-                subnet_ids=[s.id for s in firewall],
+                subnet_ids=[s.id for s in firewall[: args.firewall_endpoint_count]],
                 egress_domains=args.egress_domains,
                 data_key_arn=args.data_key_arn,
                 logs_key_arn=args.logs_key_arn,
@@ -298,9 +311,14 @@ class Network(pulumi.ComponentResource):
             *nats,
             route("nat-default", nat_rt, ANYWHERE, gateway_id=igw.id),
         ]
-        for z in plan:
+        for i, z in enumerate(plan):
             path.append(
-                route(f"nat-return-{z.zone}", nat_rt, z.private, vpc_endpoint_id=endpoint(z.zone))
+                route(
+                    f"nat-return-{z.zone}",
+                    nat_rt,
+                    z.private,
+                    vpc_endpoint_id=endpoint(args.endpoint_zone(i)),
+                )
             )
 
         private_rts = []
@@ -316,14 +334,15 @@ class Network(pulumi.ComponentResource):
                     nat_gateway_id=nats[i % len(nats)].id,
                 )
             )
-            # Private subnets: the only default route is the firewall endpoint of their zone.
+            # Private subnets: the only default route is the firewall endpoint of their zone
+            # (or of the zone it maps to, when the role runs fewer endpoints).
             private_rt = table(f"private-{z.zone}", [private[i]])
             path.append(
                 route(
                     f"private-default-{z.zone}",
                     private_rt,
                     ANYWHERE,
-                    vpc_endpoint_id=endpoint(z.zone),
+                    vpc_endpoint_id=endpoint(args.endpoint_zone(i)),
                 )
             )
             private_rts.append(private_rt)

@@ -105,6 +105,7 @@ class RegionalCluster(pulumi.ComponentResource):
                 vpc_cidr=s.network.vpc_cidr,
                 availability_zones=s.network.availability_zones,
                 nat_gateway_count=s.nat_gateway_count,
+                firewall_endpoint_count=s.firewall_endpoint_count,
                 egress_domains=s.network.egress_domains,
                 private_zone=s.network.private_zone,
                 cluster_name=s.cluster_name,

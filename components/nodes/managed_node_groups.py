@@ -33,18 +33,17 @@ def node_trust() -> pulumi.Output[str]:
 
 @dataclass(frozen=True, kw_only=True)
 class WorkerGroupArgs:
-    """One worker group: where its pods are told to go, its machines, its size."""
+    """One worker group: where its pods are told to go, its machines, its baseline."""
 
     placement: GroupPlacement
     instance_types: Sequence[str]
     disk_gib: int
-    min_size: int
-    desired_size: int
-    max_size: int
+    #: The fixed baseline: minimum, desired and maximum size of the managed group alike.
+    nodes: int
 
     def __post_init__(self) -> None:
-        if not self.min_size <= self.desired_size <= self.max_size:
-            raise ValueError(f"{self.placement.group}: needs min <= desired <= max")
+        if self.nodes < 1:
+            raise ValueError(f"{self.placement.group}: needs at least one node")
         if self.placement.spot and len(self.instance_types) < 2:
             raise ValueError(f"{self.placement.group}: spot needs several instance types")
 
@@ -70,9 +69,10 @@ class ManagedNodeGroupsArgs:
 class ManagedNodeGroups(pulumi.ComponentResource):
     """Launch template per group (IMDSv2 only, hop limit 1, encrypted gp3 root volume, no SSH
     key) and a managed node group with the group's label and taint from the placement
-    contract. The program owns all three sizes: the managed groups are each worker group's
-    fixed baseline (Karpenter adds the elastic part), and an update that raises ``minSize``
-    must raise ``desiredSize`` with it, or EKS refuses it (minimum above desired).
+    contract. Each managed group is its worker group's fixed baseline: minimum, desired and
+    maximum are one count (no cluster autoscaler resizes it; Karpenter adds the elastic part),
+    so a promotion raises all three together, an update EKS accepts. During a version update
+    EKS itself raises the maximum for its surge nodes.
 
     The hop limit of 1 keeps pods off the instance metadata service: workloads get AWS
     credentials from EKS Pod Identity, never from the node role.
@@ -146,9 +146,9 @@ class ManagedNodeGroups(pulumi.ComponentResource):
                 capacity_type="SPOT" if placement.spot else "ON_DEMAND",
                 instance_types=list(spec.instance_types),
                 scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                    min_size=spec.min_size,
-                    desired_size=spec.desired_size,
-                    max_size=spec.max_size,
+                    min_size=spec.nodes,
+                    desired_size=spec.nodes,
+                    max_size=spec.nodes,
                 ),
                 update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=33),
                 node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),

@@ -74,9 +74,7 @@ class NodePools(pulumi.ComponentResource):
                         placement=placement,
                         instance_types=machines.instance_types,
                         disk_gib=machines.disk_gib,
-                        min_size=size.min_size,
-                        desired_size=size.desired_size,
-                        max_size=size.max_size,
+                        nodes=size.nodes,
                     )
                     for name, (placement, machines, size) in workers.items()
                 },
@@ -113,6 +111,7 @@ class NodePools(pulumi.ComponentResource):
                 },
                 cpu_limit=profile.karpenter.cpu,
                 memory_limit_gib=profile.karpenter.memory_gib,
+                replicas=profile.karpenter.replicas,
                 controller_placement=placement_of("karpenter"),
                 wait_for=ready,
             ),

@@ -84,6 +84,10 @@ class LogStackArgs:
     log_level: str
     #: Replicas of the stateless parts (two in the active role, one when warm).
     replicas: int
+    #: Ingesters, each on its own node (the chart's hard anti-affinity), and the
+    #: replication factor of what they hold before it reaches S3: three in the active role,
+    #: one when warm (on the warm region's one Monitor node).
+    ingesters: int = 3
     #: The monitoring namespace, node groups, the Pod Identity agent.
     wait_for: Sequence[pulumi.Resource] = ()
     tags: dict[str, str] = field(default_factory=dict)
@@ -163,14 +167,14 @@ class LogStack(pulumi.ComponentResource):
                 },
                 "limits_config": {"retention_period": f"{args.retention_days * 24}h"},
                 "compactor": {"retention_enabled": True, "delete_request_store": "s3"},
-                "commonConfig": {"replication_factor": 3},
+                "commonConfig": {"replication_factor": args.ingesters},
             },
             "serviceAccount": {"create": True, "name": LOKI_SA},
             # Everything on Monitor workers unless said otherwise below.
             "defaults": monitor,
             "distributor": {**stateless, **spot},
             "querier": {**stateless, **spot},
-            "ingester": {"replicas": 3, "zoneAwareReplication": {"enabled": False},
+            "ingester": {"replicas": args.ingesters, "zoneAwareReplication": {"enabled": False},
                          "persistence": {"enabled": True, "claims": [
                              {"name": "data", "storageClass": args.storage_class,
                               "size": "20Gi"}]}},

@@ -124,6 +124,7 @@ class Observability(pulumi.ComponentResource):
                 retention_days=obs.logs_retention_days,
                 log_level=obs.log_level,
                 replicas=2 if s.is_active else 1,
+                ingesters=3 if s.is_active else 1,
                 wait_for=[self.metrics, *ready],
             ),
             opts=child,

@@ -68,6 +68,8 @@ CHECKS: tuple[Check, ...] = (
           stack=placement.placement),
     Check("fits-nodes", "no container requests more memory than its nodes give",
           stack=placement.fits_nodes),
+    Check("baseline-spread", "replicas that need a node each fit the worker group's baseline",
+          stack=placement.baseline_spread),
     Check("accelerator-endpoints", "a dual-stack accelerator's endpoints fit its rules",
           across=edge.accelerator_endpoints),
     Check("edge-certificate", "proxied Cloudflare hosts have an edge certificate",

@@ -10,6 +10,11 @@ nodes there can hold.
 - ``fits-nodes``: no container of a placed component requests more memory than a node of its
   worker group can give (85 % of the smallest instance type's memory, the rest being the
   kubelet's and the system's); Loki's memcached caches request 1.2 x their allocated MB.
+- ``baseline-spread``: a component whose replicas must each have a node of their own (a
+  required pod anti-affinity on the host, as Loki's and Karpenter's charts set) has no more
+  replicas than its worker group's managed baseline has nodes. Otherwise its last replicas
+  wait for Karpenter to add nodes (nodes the cost estimate does not count), and Karpenter's
+  own controller, which never runs on a node it launched, stays pending.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from config.machines import shape
 from config.placement import GROUP_KEY
 from offline.chart_values import cached_defaults, chart_folder
 from offline.deploy.graph import PlanGraph, Resource
@@ -38,21 +44,12 @@ INHERITED: Mapping[str, tuple[str, frozenset[str]]] = {
 }  # fmt: skip
 #: Share of a node's memory its pods may request (the rest: kubelet, system, eviction).
 ALLOCATABLE = 0.85
-#: GiB of memory of a ``large`` instance per family letter (Graviton general purpose,
-#: burstable, compute and memory optimised), and the size multipliers.
-_LARGE_GIB = {"t": 8, "m": 8, "c": 4, "r": 16}
-_SIZES = {"medium": 0.5, "large": 1, "xlarge": 2}
-_TYPE = re.compile(r"^([a-z])\d+g[a-z]*\.(?:(\d*)x?large|medium)$")
 
 
 def memory_gib(instance_type: str) -> float | None:
     """Memory of a Graviton instance type (t4g.xlarge -> 16); None when unknown."""
-    match = _TYPE.match(instance_type)
-    if not match or match.group(1) not in _LARGE_GIB:
-        return None
-    size = instance_type.split(".", 1)[1]
-    multiplier = _SIZES.get(size) or 2 * int(match.group(2) or 1)
-    return _LARGE_GIB[match.group(1)] * multiplier
+    found = shape(instance_type)
+    return None if found is None else found.memory_gib
 
 
 def mebibytes(quantity: Any) -> float | None:
@@ -186,4 +183,66 @@ def fits_nodes(g: PlanGraph, charts: Path | None) -> list[str]:
                             f"than a {group} node can give ({limit:.0f} Mi of "
                             f"{smallest[group]:g} GiB)"
                         )
+    return problems
+
+
+HOSTNAME = "kubernetes.io/hostname"
+
+
+def _replicas(component: Mapping[str, Any]) -> int | None:
+    for key in ("replicas", "replicaCount"):
+        value = component.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def _one_per_node(component: Mapping[str, Any]) -> bool:
+    """Whether each replica needs a node of its own: a required pod anti-affinity on the
+    host (a mapping, or the YAML string some charts take), or a chart's hard anti-affinity
+    switch (redis-ha's ``hardAntiAffinity``)."""
+    if component.get("hardAntiAffinity") is True:
+        return True
+    affinity = component.get("affinity")
+    if isinstance(affinity, str):
+        try:
+            affinity = yaml.safe_load(affinity)
+        except yaml.YAMLError:
+            return False
+    if not isinstance(affinity, Mapping):
+        return False
+    anti = affinity.get("podAntiAffinity") or {}
+    terms = anti.get("requiredDuringSchedulingIgnoredDuringExecution") or []
+    return any(isinstance(t, Mapping) and t.get("topologyKey") == HOSTNAME for t in terms)
+
+
+def baseline_nodes(g: PlanGraph) -> dict[str, int]:
+    """Worker group -> nodes its managed node groups always run (their minimum size)."""
+    nodes: dict[str, int] = {}
+    for node_group in g.of_type("aws:eks/nodeGroup:NodeGroup"):
+        group = (node_group["inputs"].get("labels") or {}).get(GROUP_KEY)
+        minimum = (node_group["inputs"].get("scalingConfig") or {}).get("minSize")
+        if group and isinstance(minimum, int):
+            nodes[str(group)] = nodes.get(str(group), 0) + minimum
+    return nodes
+
+
+def baseline_spread(g: PlanGraph, charts: Path | None) -> list[str]:
+    if charts is None:
+        return []
+    nodes = baseline_nodes(g)
+    problems = []
+    for release in g.of_type(RELEASE):
+        for path, component, groups, _ in _release_components(release, charts):
+            replicas = _replicas(component)
+            if replicas is None or replicas < 2 or not _one_per_node(component):
+                continue
+            for group in sorted(groups & set(nodes)):
+                if replicas > nodes[group]:
+                    problems.append(
+                        f"{g.label(release)}: {path} runs {replicas} replicas, each on a node of "
+                        f"its own, and the {group} baseline has {nodes[group]} node(s): the "
+                        "rest wait for nodes Karpenter adds (and the cost estimate does not "
+                        "count); run fewer replicas in this role or more baseline nodes"
+                    )
     return problems
