@@ -293,6 +293,8 @@ class KafkaSize(Model):
 
     brokers: int = Field(ge=1, le=12)
     broker_storage_gib: int = Field(ge=10, le=16000)
+    #: A broker's memory (request and limit; heap half of it).
+    broker_memory_gib: int = Field(default=8, ge=2, le=256)
     controller_storage_gib: int = Field(default=20, ge=10, le=1000)
 
     @model_validator(mode="before")
@@ -357,7 +359,7 @@ DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
         "workerGroups": _sizes(unibeam=3, kafka=3, spot=2, monitor=3),
         "karpenter": {"cpu": 256, "memoryGib": 1024, "replicas": 2},
         "services": _replicas(default="3/12", sms="3/12"),
-        "kafka": {"brokers": 3, "brokerStorageGib": 200},
+        "kafka": {"brokers": 3, "brokerStorageGib": 200, "brokerMemoryGib": 8},
         "argocdHa": True,
     },
     "warm": {
@@ -371,7 +373,9 @@ DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
         "workerGroups": _sizes(unibeam=1, kafka=1, spot=1, monitor=1),
         "karpenter": {"cpu": 64, "memoryGib": 256, "replicas": 1},
         "services": _replicas(default="1/4", sms="2/6"),
-        "kafka": {"brokers": 2, "brokerStorageGib": 200},
+        # The same disks as active (the mirror holds every topic), half the memory: both
+        # brokers and the three controllers share the one Kafka node (2 x 4 + 3 x 1 GiB).
+        "kafka": {"brokers": 2, "brokerStorageGib": 200, "brokerMemoryGib": 4},
         "argocdHa": False,
     },
 }

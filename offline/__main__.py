@@ -17,6 +17,8 @@ from config.settings import SettingsError
 from config.stack_files import read_all
 from offline import batch
 from offline.chart_values import charts_dir
+from offline.cost_doc import cost_entries, promoted_variants, promotion_lines
+from offline.cost_doc import write as write_cost_page
 from offline.diagram import write as write_diagram
 from offline.parallel import PlanFailed, plan_all
 from offline.summary import dumps, summarize
@@ -58,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     args.out.mkdir(parents=True, exist_ok=True)
+    # The warm stack as the runbook's promotion leaves it: what failover costs (docs/cost.md).
+    promoted = [] if checks is None else promoted_variants(project, stack_files)
     try:
         planned = plan_all(
             project,
@@ -65,17 +69,18 @@ def main(argv: list[str] | None = None) -> int:
             None if checks is None else check_schema,
             args.jobs,
             None if checks is None else checks.preload,
+            variants=promoted,
         )
     except PlanFailed as err:
         if args.traceback:
             print(err.details, file=sys.stderr)
         print(f"error: stack {err.stack}: {err}", file=sys.stderr)
         return 1
-    documents = {stack: p.document for stack, p in planned.items()}
+    documents = {f.stack: planned[f.stack].document for f in stack_files}
     findings = {}
     if checks is not None:
         findings = {
-            s: checks(p.findings or StackFindings(s), p.document) for s, p in planned.items()
+            s: checks(planned[s].findings or StackFindings(s), documents[s]) for s in documents
         }
         add_policy(findings, documents)
         add_deployability(findings, documents, checks.charts)
@@ -88,10 +93,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"plan        {args.out / stack}.json\n")
     if findings:
         print("\n".join(set_lines(findings, documents)))
+    if checks is not None:
+        promoted_docs = [planned[k].document for k, _ in promoted]
+        entries = cost_entries(stack_files, documents, promoted_docs, checks.table)
+        print("\n".join(promotion_lines(entries)))
+        if args.docs is not None and checks.table.where(["OVERRIDE"]):
+            print("cost        docs/cost.md not written: it holds the committed price table")
+        elif args.docs is not None:
+            print(f"cost        {write_cost_page(entries, args.docs)}")
     if args.docs is not None:
         for path in write_diagram(documents, args.docs):
             print(f"diagram     {path}")
-    print(f"planned and checked {len(stack_files)} stacks in {time.perf_counter() - started:.1f} s")
+    also = f" and {len(promoted)} promoted" if promoted else ""
+    took = time.perf_counter() - started
+    print(f"planned and checked {len(stack_files)} stacks{also} in {took:.1f} s")
     errors = sum(len(f.errors) for f in findings.values())
     if errors:
         print(f"error: {errors} mandatory findings (see the error lines above)", file=sys.stderr)

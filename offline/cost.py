@@ -32,7 +32,7 @@ from config.prices import (
     PriceTable,
     load_prices,
 )
-from offline.view import PlanView, Resource
+from offline.view import ROOMS, PlanView, Resource, room_of
 
 Capacity = Literal["on-demand", "spot"]
 
@@ -54,6 +54,9 @@ INTERFACE_ENDPOINTS = "Interface endpoints"
 VPN = "VPN"
 ROUTE53 = "Route 53 hosted zones"
 CLOUDFLARE = "Cloudflare Load Balancing"
+
+#: The room of a line whose resources sit directly under the stack (none of the ``ROOMS``).
+NO_ROOM = "stack"
 
 #: Project components (``atnt:…``) register nothing billable themselves: their children are in
 #: the plan and priced one by one. A remote component (``eks:index:Cluster``) hides its children,
@@ -198,6 +201,10 @@ class CostLine:
 
     A usage-based line has no quantity: ``unit_price`` is then the table's price per usage unit
     (per GB, per million requests, ...) and the line adds nothing.
+
+    ``room`` is the room (a stack's top-level component, see ``offline.view.ROOMS``) of the
+    resources charged, or of those a line without one derives from (the NAT waiver: the NAT
+    gateways'); ``NO_ROOM`` for resources directly under the stack.
     """
 
     kind: str
@@ -209,6 +216,7 @@ class CostLine:
     price_keys: tuple[str, ...]
     capacity: Capacity = "on-demand"
     resources: tuple[str, ...] = ()
+    room: str = NO_ROOM
 
     @property
     def usage_based(self) -> bool:
@@ -256,12 +264,38 @@ class CostReport:
                 kinds[line.kind] = kinds.get(line.kind, 0.0) + line.monthly
         return dict(sorted(kinds.items(), key=lambda item: -item[1]))
 
+    def by_room(self) -> dict[str, float]:
+        """Monthly USD per room (fixed lines only), largest first; equal sums by room name."""
+        rooms: dict[str, float] = {}
+        for line in self.lines:
+            if not line.usage_based:
+                rooms[line.room] = rooms.get(line.room, 0.0) + line.monthly
+        return dict(sorted(rooms.items(), key=lambda item: (-item[1], item[0])))
+
     def usage_lines(self) -> list[CostLine]:
+        """Every usage-based line: one per kind, region and price in each room that lists it."""
         return [line for line in self.lines if line.usage_based]
+
+    def usage_items(self) -> list[tuple[CostLine, tuple[str, ...]]]:
+        """Each usage-based item (kind, region, price and detail) once, in the order first
+        listed, with the rooms that list it in room order."""
+        items: dict[tuple[Any, ...], tuple[CostLine, list[str]]] = {}
+        for line in self.usage_lines():
+            rooms = items.setdefault((line.identity, line.detail), (line, []))[1]
+            if line.room not in rooms:
+                rooms.append(line.room)
+        return [(first, tuple(sorted(rooms, key=room_order))) for first, rooms in items.values()]
 
     def unconfirmed_prices(self) -> list[Price]:
         """The prices used whose status is not VERIFIED."""
         return [p for p in self.prices_used.values() if p.status != "VERIFIED"]
+
+
+def room_order(room: str) -> tuple[int, str]:
+    """``ROOMS`` first, in their order, then any other room by name, then ``NO_ROOM``."""
+    if room == NO_ROOM:
+        return len(ROOMS) + 1, room
+    return (ROOMS.index(room) if room in ROOMS else len(ROOMS)), room
 
 
 def ratio(warm: CostReport, active: CostReport) -> float:
@@ -334,16 +368,19 @@ class _Estimate:
         unit_price: float | None = None,
         also: tuple[Price, ...] = (),
         capacity: Capacity = "on-demand",
+        room: str | None = None,
     ) -> None:
         """``quantity`` units of price ``key`` a month (the price's monthly figure by default).
 
-        ``region`` defaults to the resource's; ``also`` names further prices the unit price
-        was derived from (Spot discounts, the NAT waiver).
+        ``region`` and ``room`` default to the resource's; ``also`` names further prices the
+        unit price was derived from (Spot discounts, the NAT waiver). A charge without a
+        resource names the region and the room of the resources it derives from.
         """
-        if region is None:
+        if region is None or room is None:
             if r is None:
-                raise CostError(f"{kind}: a charge needs a resource or a region")
-            region = self.region(r)
+                raise CostError(f"{kind}: a charge needs a resource or a region and a room")
+            region = self.region(r) if region is None else region
+            room = self.room(r) if room is None else room
         p = self.price(key, region)
         self.lines.append(
             CostLine(
@@ -356,15 +393,28 @@ class _Estimate:
                 price_keys=(p.id, *(a.id for a in also)),
                 capacity=capacity,
                 resources=(r["name"],) if r else (),
+                room=room,
             )
         )
 
-    def usage(self, kind: str, region: str, key: str, detail: str = "") -> None:
-        """A usage-based line (once per kind, region and price): listed, never added."""
+    def room(self, r: Resource) -> str:
+        """A resource's room; ``NO_ROOM`` for one directly under the stack."""
+        return room_of(r) or NO_ROOM
+
+    def usage(
+        self, kind: str, r: Resource, key: str, detail: str = "", *, region: str | None = None
+    ) -> None:
+        """A usage-based line of ``r`` (once per kind, region and price in each room): listed,
+        never added. ``region`` defaults to the resource's."""
+        region = self.region(r) if region is None else region
         p = self.price(key, region)
-        same = (kind, region, (p.id,))
-        if not any(line.usage_based and line.identity == same for line in self.lines):
-            self.lines.append(CostLine(kind, region, detail, None, p.unit, p.value, (p.id,)))
+        same, room = (kind, region, (p.id,)), self.room(r)
+        if not any(
+            line.usage_based and line.identity == same and line.room == room for line in self.lines
+        ):
+            self.lines.append(
+                CostLine(kind, region, detail, None, p.unit, p.value, (p.id,), room=room)
+            )
 
     def assume(self, text: str) -> None:
         if text not in self.assumptions:
@@ -425,10 +475,11 @@ def estimate(
 
 
 def _merged(lines: list[CostLine]) -> list[CostLine]:
-    """Lines that differ only in quantity and resources summed into one (e.g. 13 secrets)."""
+    """Lines that differ only in quantity and resources summed into one (e.g. 13 secrets);
+    never lines of different rooms."""
     merged: dict[tuple[Any, ...], CostLine] = {}
     for line in lines:
-        key = (line.identity, line.detail, line.unit, line.unit_price, line.capacity)
+        key = (line.identity, line.detail, line.unit, line.unit_price, line.capacity, line.room)
         old = merged.get(key)
         if old is None:
             merged[key] = line
@@ -499,8 +550,8 @@ def _node_group(est: _Estimate, r: Resource) -> None:
     # T4g launches "unlimited" unless the launch template says "standard": CPU above baseline
     # is then billed per vCPU-hour.
     if first.startswith("t4g.") and credits != "standard":
-        est.usage("T4g CPU credits", region, "ec2.t4g.surplus_credit", "unlimited mode")
-    est.usage("Cross-AZ data transfer", region, "data_transfer.cross_az", "pods, Kafka, LBs")
+        est.usage("T4g CPU credits", r, "ec2.t4g.surplus_credit", "unlimited mode")
+    est.usage("Cross-AZ data transfer", r, "data_transfer.cross_az", "pods, Kafka, LBs")
     _root_disks(est, r, template, desired)
 
 
@@ -627,7 +678,7 @@ def _kafka(est: _Estimate, r: Resource) -> None:
             # broker; the AWS Load Balancer Controller makes each an NLB.
             detail = f"Kafka listener {listener['name']}: bootstrap + {brokers} brokers"
             est.charge(LOAD_BALANCERS, r, "nlb", 1 + brokers, detail)
-            est.usage("Load balancer capacity units", est.region(r), "nlb.nlcu", "NLB")
+            est.usage("Load balancer capacity units", r, "nlb.nlcu", "NLB")
             est.assume(
                 "Kafka loadbalancer listeners: one NLB for bootstrap and one per broker (Strimzi "
                 "Services of type LoadBalancer, made NLBs by the AWS Load Balancer Controller)"
@@ -710,7 +761,7 @@ def _service(est: _Estimate, r: Resource) -> None:
 
 def _nat_gateway(est: _Estimate, r: Resource) -> None:
     est.charge(NAT, r, "nat_gateway", 1, "hours")
-    est.usage("NAT data processed", est.region(r), "nat_gateway.data",
+    est.usage("NAT data processed", r, "nat_gateway.data",
               "waived up to the firewall's GB when chained behind it")  # fmt: skip
 
 
@@ -721,7 +772,7 @@ def _eip(est: _Estimate, r: Resource) -> None:
 def _firewall(est: _Estimate, r: Resource) -> None:
     endpoints = len(r["inputs"].get("subnetMappings") or [])
     est.charge(FIREWALL, r, "network_firewall.endpoint", endpoints, "one per subnet mapping")
-    est.usage("Network Firewall traffic", est.region(r), "network_firewall.data")
+    est.usage("Network Firewall traffic", r, "network_firewall.data")
 
 
 def _nat_waiver(est: _Estimate) -> None:
@@ -757,11 +808,20 @@ def _nat_waiver(est: _Estimate) -> None:
         waived = min(float(len(nats)), endpoints * waiver.value)
         if waived <= 0:
             continue
-        est.charge(
-            NAT, None, "nat_gateway", -waived,
-            f"hours waived: {len(nats)} behind {endpoints} firewall endpoints", region=region,
-            unit="NAT gateway", also=(waiver,),
-        )  # fmt: skip
+        # The waiver goes with the NAT gateways it waives: room by room (in room order) when
+        # they sit in several, each at most its own gateways, which all bill the same hours.
+        rooms = sorted({est.room(n) for n in nats}, key=room_order)
+        left = waived
+        for room in rooms:
+            here = min(left, float(sum(1 for n in nats if est.room(n) == room)))
+            if here <= 0:
+                break
+            est.charge(
+                NAT, None, "nat_gateway", -here,
+                f"hours waived: {len(nats)} behind {endpoints} firewall endpoints", region=region,
+                unit="NAT gateway", also=(waiver,), room=room,
+            )  # fmt: skip
+            left -= here
         est.assume(
             f"{region}: NAT gateways behind Network Firewall: {waiver.value:g} NAT hour (and GB) "
             f"free per firewall endpoint hour (and GB), so {waived:g} of {len(nats)} chained NAT "
@@ -771,13 +831,13 @@ def _nat_waiver(est: _Estimate) -> None:
 
 def _vpc_attachment(est: _Estimate, r: Resource) -> None:
     est.charge(TGW, r, "transit_gateway.attachment", 1, "VPC")
-    est.usage("Transit Gateway data processed", est.region(r), "transit_gateway.data")
+    est.usage("Transit Gateway data processed", r, "transit_gateway.data")
 
 
 def _peering_attachment(est: _Estimate, r: Resource) -> None:
     side = "accepter" if r["type"].endswith("Accepter") else "requester"
     est.charge(TGW, r, "transit_gateway.peering_attachment", 1, f"peering ({side} side)")
-    est.usage("Inter-region data transfer", est.region(r), "data_transfer.inter_region",
+    est.usage("Inter-region data transfer", r, "data_transfer.inter_region",
               "TGW peering; plus TGW processing at the sending VPC attachment")  # fmt: skip
     est.assume(
         "TGW peering: the attachment hour is budgeted on both gateways (pricing.md row 20 is "
@@ -789,13 +849,13 @@ def _vpn_connection(est: _Estimate, r: Resource) -> None:
     est.charge(VPN, r, "vpn.connection", 1, "Site-to-Site VPN connections")
     if r["inputs"].get("transitGatewayId"):
         est.charge(TGW, r, "transit_gateway.attachment", 1, "VPN")
-        est.usage("Transit Gateway data processed", est.region(r), "transit_gateway.data")
+        est.usage("Transit Gateway data processed", r, "transit_gateway.data")
 
 
 def _accelerator(est: _Estimate, r: Resource) -> None:
     est.charge(ACCELERATOR, r, "global_accelerator", 1, "fixed fee", region=GLOBAL)
-    est.usage("Global Accelerator DT-Premium", GLOBAL, "global_accelerator.dt_premium",
-              "on top of data transfer out")  # fmt: skip
+    est.usage("Global Accelerator DT-Premium", r, "global_accelerator.dt_premium",
+              "on top of data transfer out", region=GLOBAL)  # fmt: skip
 
 
 def _load_balancer(est: _Estimate, r: Resource) -> None:
@@ -806,7 +866,7 @@ def _load_balancer(est: _Estimate, r: Resource) -> None:
     key = "alb" if kind == "application" else "nlb"
     est.charge(LOAD_BALANCERS, r, key, 1, key.upper())
     capacity_units = {"alb": "alb.lcu", "nlb": "nlb.nlcu"}[key]
-    est.usage("Load balancer capacity units", est.region(r), capacity_units, key.upper())
+    est.usage("Load balancer capacity units", r, capacity_units, key.upper())
     if not inputs.get("internal"):
         nodes = len(inputs.get("subnets") or inputs.get("subnetMappings") or [])
         est.charge(PUBLIC_IPV4, r, "public_ipv4", nodes, "internet-facing load balancer nodes")
@@ -818,7 +878,7 @@ def _load_balancer(est: _Estimate, r: Resource) -> None:
 
 def _kms_key(est: _Estimate, r: Resource) -> None:
     est.charge(KMS, r, "kms.key", 1, "customer-managed keys")
-    est.usage("KMS requests", est.region(r), "kms.requests")
+    est.usage("KMS requests", r, "kms.requests")
     if r["inputs"].get("enableKeyRotation"):
         rotation = est.price("kms.rotation", est.region(r))
         est.assume(
@@ -830,12 +890,12 @@ def _kms_key(est: _Estimate, r: Resource) -> None:
 
 def _kms_replica_key(est: _Estimate, r: Resource) -> None:
     est.charge(KMS, r, "kms.replica_key", 1, "multi-Region replica keys")
-    est.usage("KMS requests", est.region(r), "kms.requests")
+    est.usage("KMS requests", r, "kms.requests")
 
 
 def _secret(est: _Estimate, r: Resource) -> None:
     est.charge(SECRETS, r, "secretsmanager.secret", 1, "secrets")
-    est.usage("Secrets Manager API calls", est.region(r), "secretsmanager.api")
+    est.usage("Secrets Manager API calls", r, "secretsmanager.api")
     for replica in r["inputs"].get("replicas") or []:
         est.charge(SECRETS, r, "secretsmanager.replica", 1, "replicas", region=replica["region"])
 
@@ -848,7 +908,7 @@ def _vpc_endpoint(est: _Estimate, r: Resource) -> None:
         raise CostError(f"{r['name']}: {kind} VPC endpoints have no price in the table")
     azs = len(r["inputs"].get("subnetIds") or [])
     est.charge(INTERFACE_ENDPOINTS, r, "vpc_endpoint.interface", azs, "endpoint AZs")
-    est.usage("PrivateLink data processed", est.region(r), "privatelink.data")
+    est.usage("PrivateLink data processed", r, "privatelink.data")
 
 
 def _zone(est: _Estimate, r: Resource) -> None:
@@ -942,7 +1002,7 @@ _USAGE_LINES: tuple[tuple[str, str, str, str], ...] = (
 def _usage_only(est: _Estimate) -> None:
     for typ, kind, key, detail in _USAGE_LINES:
         for r in est.view.of_type(typ):
-            est.usage(kind, est.region(r), key, detail)
+            est.usage(kind, r, key, detail)
     for r in est.view.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig"):
         rules = r["inputs"].get("rules") or []
         if any(
@@ -952,7 +1012,7 @@ def _usage_only(est: _Estimate) -> None:
         ):
             est.usage(
                 "S3 Replication Time Control",
-                est.region(r),
+                r,
                 "s3.replication_time_control",
                 "on for this bucket's replication",
             )
@@ -990,27 +1050,31 @@ def _karpenter_pool(est: _Estimate, r: Resource) -> None:
     detail = f"pool {_name(r)}: nodes for pending pods, {types[0]} {capacity}"
     ids = tuple(p.id for p in prices)
     est.lines.append(
-        CostLine(NODES_KARPENTER, region, detail, None, "instance-month", unit_price, ids, capacity)
-    )
+        CostLine(
+            NODES_KARPENTER, region, detail, None, "instance-month", unit_price, ids, capacity,
+            room=est.room(r),
+        )
+    )  # fmt: skip
 
 
 # -- the summary lines ----------------------------------------------------------------------------
 
 
-def _money(value: float) -> str:
+def money(value: float) -> str:
+    """USD with two decimals and thousands separators."""
     return f"{value:,.2f}"
 
 
-def _rate(value: float) -> str:
+def unit_rate(value: float) -> str:
     """A unit price: cents for whole dollars, significant digits for fractions of a cent."""
-    return _money(value) if abs(value) >= 1 else f"{value:.4g}"
+    return money(value) if abs(value) >= 1 else f"{value:.4g}"
 
 
 def format_report(report: CostReport) -> list[str]:
     """The cost lines of one stack for the plan summary."""
     out = [
-        f"cost        {report.stack}: {_money(report.total)} USD/month "
-        f"(on-demand {_money(report.onDemand)}, spot {_money(report.spot)})"
+        f"cost        {report.stack}: {money(report.total)} USD/month "
+        f"(on-demand {money(report.onDemand)}, spot {money(report.spot)})"
     ]
     fixed = sorted(
         (line for line in report.lines if not line.usage_based), key=lambda line: -line.monthly
@@ -1019,10 +1083,14 @@ def format_report(report: CostReport) -> list[str]:
         quantity = f"{line.quantity:g}" if line.quantity is not None else "-"
         out.append(
             f"  {line.kind:<28} {line.region:<10} {quantity:>6} {line.unit} x "
-            f"{_rate(line.unit_price)} = {_money(line.monthly):>9}  {line.detail}"
+            f"{unit_rate(line.unit_price)} = {money(line.monthly):>9}  {line.detail}"
         )
+    # Each usage-based price once: the lines of the first room that lists it.
+    first_room: dict[tuple[str, str, tuple[str, ...]], str] = {}
     for line in report.usage_lines():
-        rate = f"{_rate(line.unit_price)} USD per {line.unit}"
+        if first_room.setdefault(line.identity, line.room) != line.room:
+            continue
+        rate = f"{unit_rate(line.unit_price)} USD per {line.unit}"
         what = f" ({line.detail})" if line.detail else ""
         out.append(f"  {line.kind:<28} {line.region:<10} not estimated (usage-based): {rate}{what}")
     unconfirmed = report.unconfirmed_prices()

@@ -64,14 +64,19 @@ def plan_one(
 
 
 def plan_in_process(
-    project: Path, stack_files: Sequence[StackFile], check: Check | None
+    project: Path,
+    stack_files: Sequence[StackFile],
+    check: Check | None,
+    variants: Sequence[tuple[str, StackFile]] = (),
 ) -> dict[str, Planned]:
-    """Plan the stacks one after the other in this process."""
+    """Plan the stacks one after the other in this process, then the variants (no checks)."""
     planned: dict[str, Planned] = {}
     references: dict[str, Mapping[str, Any]] = {}
     for stack_file in stack_files:
         planned[stack_file.stack] = plan_one(project, stack_file, references, check)
         references[stack_file.stack] = planned[stack_file.stack].outputs
+    for key, stack_file in variants:
+        planned[key] = plan_one(project, stack_file, references, None)
     return planned
 
 
@@ -106,16 +111,24 @@ def _child(
     stack_file: StackFile,
     conn: Connection,
     check: Check | None,
+    variants: Sequence[tuple[str, StackFile]] = (),
 ) -> None:
+    """Plan one stack and send it; then, in the same process (its SDK modules loaded), plan
+    the variants that read this stack and send each."""
     # The parent's event loop (and its executor's threads) did not survive the fork.
     asyncio.set_event_loop(asyncio.new_event_loop())
     try:
         reads = _Awaited(conn, stack_file.settings.edge.read_stack_name)
-        conn.send(("ok", plan_one(project, stack_file, reads, check)))
+        planned = plan_one(project, stack_file, reads, check)
+        conn.send(("ok", stack_file.stack, planned))
+        references = {stack_file.stack: planned.outputs}
+        for key, variant in variants:
+            conn.send(("ok", key, plan_one(project, variant, references, None)))
     except PlanFailed as err:
-        conn.send(("error", str(err), err.details))
+        conn.send(("error", err.stack, str(err), err.details))
     except BaseException as err:  # a failed check, reported to the parent
-        conn.send(("error", str(err) or type(err).__name__, traceback.format_exc()))
+        message = str(err) or type(err).__name__
+        conn.send(("error", stack_file.stack, message, traceback.format_exc()))
     finally:
         conn.close()
 
@@ -130,6 +143,7 @@ def plan_all(
     check: Check | None = None,
     jobs: int = 1,
     meanwhile: Callable[[], object] | None = None,
+    variants: Sequence[tuple[str, StackFile]] = (),
 ) -> dict[str, Planned]:
     """stack -> what planning it gave, up to ``jobs`` stacks at a time, in deployment order.
 
@@ -137,53 +151,79 @@ def plan_all(
     started before it. Raises ``PlanFailed`` for the first stack whose program fails.
     With one job (or no ``fork`` on this platform) the stacks are planned in this process.
     ``meanwhile`` runs here while the first stacks plan (or before, in process).
+    ``variants`` (key -> a stack file as an edit would leave it, e.g. promoted) are planned
+    after them, unchecked, reading the committed stacks' exports; the result holds them
+    under their keys.
     """
-    if jobs <= 1 or len(stack_files) <= 1 or not can_fork():
+    if jobs <= 1 or len(stack_files) + len(variants) <= 1 or not can_fork():
         if meanwhile is not None:
             meanwhile()
-        return plan_in_process(project, stack_files, check)
+        return plan_in_process(project, stack_files, check, variants)
     context = multiprocessing.get_context("fork")
     reads = {f.stack: f.settings.edge.read_stack_name for f in stack_files}
-    queue = list(stack_files)
+    # A variant is planned in the process of the stack it reads, right after that stack
+    # (its modules are loaded there and it has that stack's exports); else on its own.
+    stacks = {f.stack for f in stack_files}
+    attached: dict[str, list[tuple[str, StackFile]]] = {}
+    alone: list[tuple[str, StackFile]] = []
+    for key, variant in variants:
+        read = variant.settings.edge.read_stack_name
+        if read in stacks:
+            attached.setdefault(read, []).append((key, variant))
+        else:
+            alone.append((key, variant))
+    queue = [(f.stack, f, check, attached.get(f.stack, [])) for f in stack_files]
+    queue += [(key, f, None, []) for key, f in alone]
     running: dict[str, tuple[multiprocessing.process.BaseProcess, Connection]] = {}
     results: dict[str, Planned] = {}
     try:
         while queue or running:
             while queue and len(running) < jobs:
-                stack_file = queue.pop(0)
+                key, stack_file, job_check, job_variants = queue.pop(0)
                 mine, theirs = context.Pipe()
                 started: multiprocessing.process.BaseProcess = context.Process(
-                    target=_child, args=(project, stack_file, theirs, check), daemon=True
+                    target=_child,
+                    args=(project, stack_file, theirs, job_check, job_variants),
+                    daemon=True,
                 )
                 started.start()
                 theirs.close()
                 # Only a stack's reader gets its exports (it alone reads its inbox).
-                read = reads[stack_file.stack]
+                read = reads.get(key)
                 if read in results:
                     mine.send((read, results[read].outputs))
-                running[stack_file.stack] = (started, mine)
+                running[key] = (started, mine)
             if meanwhile is not None:
                 meanwhile()
                 meanwhile = None
             ready = wait([conn for _, conn in running.values()])
-            for stack, (process, conn) in list(running.items()):
+            for key, (process, conn) in list(running.items()):
                 if conn not in ready:
                     continue
                 try:
                     message = conn.recv()
-                except EOFError:
-                    message = ("error", f"its process exited ({process.exitcode})", "")
-                del running[stack]
-                process.join()
+                except EOFError:  # the process is done (or died)
+                    del running[key]
+                    process.join()
+                    if key not in results:
+                        message = f"its process exited ({process.exitcode})"
+                        raise PlanFailed(key, message, "") from None
+                    continue
                 if message[0] != "ok":
-                    raise PlanFailed(stack, message[1], message[2])
-                results[stack] = message[1]
+                    raise PlanFailed(message[1], message[2], message[3])
+                _, done, planned = message
+                results[done] = planned
+                if done not in stacks:
+                    continue
                 for other, (_, other_conn) in running.items():
-                    if reads[other] == stack:
-                        other_conn.send((stack, results[stack].outputs))
+                    if reads.get(other) == done:
+                        other_conn.send((done, planned.outputs))
     finally:
         for process, conn in running.values():
             process.terminate()
             process.join()
             conn.close()
-    return {f.stack: results[f.stack] for f in stack_files}
+    missing = [key for key, _ in variants if key not in results]
+    if missing:
+        raise PlanFailed(missing[0], "its plan never arrived", "")
+    return {key: results[key] for key in [*(f.stack for f in stack_files), *dict(variants)]}

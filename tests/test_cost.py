@@ -6,6 +6,7 @@ program; one module fixture plans the two real stacks to check coverage and the 
 
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 from typing import Any
@@ -13,22 +14,27 @@ from typing import Any
 import pytest
 
 from config.prices import ENV_VAR, PriceError, PriceTable, load_prices
+from offline import cost_doc
 from offline.cost import (
     EBS,
     FIREWALL,
     LOAD_BALANCERS,
     NAT,
+    NO_ROOM,
     NODES_ON_DEMAND,
     NODES_SPOT,
+    SECRETS,
     CostError,
     CostReport,
     classify,
     estimate,
     format_report,
+    money,
     ratio,
     unclassified_types,
 )
-from offline.view import PlanView
+from offline.view import ROOMS, PlanView
+from tests.conftest import FAILOVER, PROJECT_DIR, plan_all
 
 EAST = "urn:pulumi:t::p::pulumi:providers:aws::east"
 WEST = "urn:pulumi:t::p::pulumi:providers:aws::west"
@@ -351,3 +357,170 @@ def test_the_warm_stack_costs_less_than_the_active_one(real_plans: dict[str, Pla
         assert report.spot > 0
         assert report.total == pytest.approx(report.onDemand + report.spot)
         assert format_report(report)[0].startswith(f"cost        {report.stack}: ")
+
+
+# -- rooms ----------------------------------------------------------------------------------------
+
+
+def in_rooms(document: dict[str, Any], rooms: dict[str, str]) -> dict[str, Any]:
+    """The plan with the named resources moved under a top-level component (their room)."""
+
+    def moved(r: dict[str, Any]) -> dict[str, Any]:
+        room = rooms.get(r["name"])
+        if room is None:
+            return r
+        return {**r, "urn": f"urn:pulumi:t::p::atnt:test:{room}${r['type']}::{r['name']}"}
+
+    return {**document, "resources": [moved(r) for r in document["resources"]]}
+
+
+def secret(name: str) -> dict:
+    return res("aws:secretsmanager/secret:Secret", name, {"name": name})
+
+
+def test_each_line_takes_the_room_of_its_resources_and_rooms_are_never_merged() -> None:
+    document = egress(nat_routes_from_firewall_subnets=True)
+    document["resources"] += [secret("s1"), secret("s2"), secret("s3"), secret("s4")]
+    rooms = {
+        "fw": "EdgeRouting",  # the firewall elsewhere: the waiver follows the NAT gateways
+        "nat-a": "RegionalCluster",
+        "nat-b": "Platform",
+        "nat-c": "RegionalCluster",
+        "s1": "RegionalCluster",
+        "s2": "Platform",
+        "s3": "RegionalCluster",
+    }
+    report = estimate(in_rooms(document, rooms), TABLE)
+    nat_hour, endpoint_hour, secret_month = 0.045 * 730, 0.395 * 730, 0.40  # rows 13, 15, 37
+
+    def lines(kind: str) -> list[tuple[str, float | None]]:
+        return sorted((line.room, line.quantity) for line in report.lines if line.kind == kind)
+
+    # Same kind, region, price and detail: summed within a room, never across rooms; s4 sits
+    # directly under the stack.
+    assert lines(SECRETS) == [("Platform", 1), ("RegionalCluster", 2), (NO_ROOM, 1)]
+    (s13,) = [line for line in report.lines if line.kind == SECRETS and line.quantity == 2]
+    assert s13.resources == ("s1", "s3")
+    # Three NAT gateways billed; the two behind the firewall's two endpoints (nat-a, nat-b) are
+    # waived each in its own room, whatever the firewall's room.
+    assert lines(NAT) == [("Platform", -1), ("Platform", 1), ("RegionalCluster", -1),
+                          ("RegionalCluster", 2)]  # fmt: skip
+    assert lines(FIREWALL) == [("EdgeRouting", 2)]
+    assert report.by_kind()[NAT] == pytest.approx(nat_hour)
+    by_room = report.by_room()
+    assert by_room == pytest.approx(
+        {
+            "EdgeRouting": 2 * endpoint_hour,
+            "RegionalCluster": nat_hour + 2 * secret_month,
+            "Platform": secret_month,
+            NO_ROOM: secret_month,
+        }
+    )
+    assert list(by_room)[:2] == ["EdgeRouting", "RegionalCluster"]  # largest first
+    assert sum(by_room.values()) == pytest.approx(report.total)
+    # Usage-based lines have rooms too, and add to none.
+    items = {line.kind: rooms for line, rooms in report.usage_items()}
+    assert items["NAT data processed"] == ("RegionalCluster", "Platform")
+    assert items["Network Firewall traffic"] == ("EdgeRouting",)
+    # The summary still lists each usage-based price once.
+    text = "\n".join(format_report(report))
+    assert text.count("NAT data processed") == 1
+
+
+def test_a_waiver_without_a_room_is_the_stacks() -> None:
+    report = estimate(egress(nat_routes_from_firewall_subnets=True), TABLE)
+    assert {line.room for line in report.lines} == {NO_ROOM}
+    assert report.by_room() == pytest.approx({NO_ROOM: report.total})
+
+
+# -- the cost page --------------------------------------------------------------------------------
+
+
+def entries(real: dict[str, PlanView]) -> list[cost_doc.CostEntry]:
+    """East and west as committed, then west promoted to active (the failover)."""
+    promoted = plan_all(FAILOVER)["us-west-2"].document
+    return [
+        cost_doc.entry(real["us-east-1"].document, TABLE),
+        cost_doc.entry(real["us-west-2"].document, TABLE),
+        cost_doc.entry(promoted, TABLE, promoted=True),
+    ]
+
+
+@pytest.fixture(scope="module")
+def cost_page(real_plans: dict[str, PlanView]) -> str:
+    return cost_doc.render(entries(real_plans))
+
+
+def test_the_cost_page_shows_rooms_ratio_and_promotion(
+    real_plans: dict[str, PlanView], cost_page: str
+) -> None:
+    east, west, promoted = entries(real_plans)
+    assert [e.label for e in (east, west, promoted)] == [
+        "us-east-1 (active)",
+        "us-west-2 (warm)",
+        "us-west-2 promoted (active)",
+    ]
+    assert "Generated from the offline plans by `python -m offline.cost_doc`; do not edit." in (
+        cost_page
+    )
+    for room in ROOMS:
+        assert f"| {room} | " in cost_page
+    for e in (east, west, promoted):
+        assert f"## {e.label}\n" in cost_page
+        assert f"| {e.label} | {e.stack} | {e.role} | {money(e.report.total)} | " in cost_page
+        for room, usd in e.report.by_room().items():
+            assert f"| {room} | {money(usd)} | " in cost_page
+    assert f"Warm/active ratio: {ratio(west.report, east.report):.3f}" in cost_page
+    change = promoted.report.total / east.report.total - 1
+    assert f"{promoted.label} against {east.label}: {change:+.1%}" in cost_page
+    assert promoted.report.total > west.report.total  # promotion scales the warm stack up
+    assert "#### Spot" in cost_page and "Usage-based items" in cost_page
+    assert "not VERIFIED" in cost_page and "### Assumptions" in cost_page
+
+
+def test_the_cost_page_is_deterministic(
+    real_plans: dict[str, PlanView], cost_page: str, tmp_path: Path
+) -> None:
+    # Fresh estimates of the same plans give the same bytes, and write writes exactly those.
+    assert cost_doc.render(entries(real_plans)) == cost_page
+    written = cost_doc.write(entries(real_plans), tmp_path / "docs")
+    assert written == tmp_path / "docs" / "cost.md"
+    assert written.read_text() == cost_page
+
+
+def test_the_cost_page_from_plan_files(
+    real_plans: dict[str, PlanView], cost_page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    plans_dir = tmp_path / "plan"
+    (plans_dir / "promoted").mkdir(parents=True)
+    for stack, view in real_plans.items():
+        (plans_dir / f"{stack}.json").write_text(json.dumps(view.document))
+    promoted = plan_all(FAILOVER)["us-west-2"].document
+    (plans_dir / "promoted" / "us-west-2.json").write_text(json.dumps(promoted))
+    files = sorted(plans_dir.glob("**/*.json"), reverse=True)  # order does not matter
+    assert cost_doc.main([*map(str, files), "--docs", str(tmp_path / "docs")]) == 0
+    assert (tmp_path / "docs" / "cost.md").read_text() == cost_page
+    no_role = tmp_path / "no-role.json"
+    no_role.write_text(json.dumps({**promoted, "config": {}}))
+    assert cost_doc.main([str(no_role), "--docs", str(tmp_path / "docs")]) == 2
+
+
+def test_the_committed_cost_page_is_fresh(cost_page: str) -> None:
+    committed = PROJECT_DIR / "docs" / "cost.md"
+    hint = "regenerate with `make plan` (or python -m offline.cost_doc)"
+    assert committed.is_file(), f"docs/cost.md is missing: {hint}"
+    current = committed.read_text()
+    if current != cost_page:
+        diff = "\n".join(
+            list(
+                difflib.unified_diff(
+                    current.splitlines(),
+                    cost_page.splitlines(),
+                    "docs/cost.md (committed)",
+                    "docs/cost.md (from the plans)",
+                    lineterm="",
+                )
+            )[:40]
+        )
+        pytest.fail(f"docs/cost.md is stale: {hint}\n{diff}")

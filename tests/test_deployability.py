@@ -438,3 +438,24 @@ def test_replicas_that_need_a_node_each_fit_the_baseline(documents: Documents) -
         "does not count); run fewer replicas in this role or more baseline nodes"
         for name, path, n in (("karpenter-controller", "<chart>", 2), ("logs-loki", "ingester", 3))
     ]
+
+
+@needs_charts
+def test_requested_memory_fits_the_baseline(documents: Documents) -> None:
+    """The warm Kafka node holds both brokers and the three controllers at the warm size
+    (2 x 4 + 3 x 1 GiB of 13.6); at the active brokers' 8 GiB it would not."""
+
+    def active_brokers(r: Resource) -> None:
+        spec = r["inputs"]["spec"]
+        spec["resources"] = {"requests": {"memory": "8Gi"}, "limits": {"memory": "8Gi"}}
+
+    pool = "kubernetes:kafka.strimzi.io/v1:KafkaNodePool"
+    assert findings(documents, "baseline-memory") == {EAST: [], WEST: []}
+    found = findings(broken(documents, (WEST, pool, "kafka-brokers", active_brokers)),
+                     "baseline-memory")  # fmt: skip
+    assert found[WEST] == [
+        "the kafka baseline (1 x 16 GiB, 13.6 GiB allocatable) holds less than its replicas "
+        "request (19.0 GiB; largest: KafkaNodePool kafka-brokers 16.0 GiB, KafkaNodePool "
+        "kafka-controllers 3.0 GiB): the rest waits for nodes Karpenter adds, which the cost "
+        "estimate does not count"
+    ]

@@ -50,3 +50,23 @@ def test_a_failing_stack_is_named_and_does_not_leave_its_reader_waiting(tmp_path
         plan_all(project, read_all(project), jobs=2)
     assert failed.value.stack == "us-east-1"
     assert "RuntimeError" in failed.value.details
+
+
+def test_a_promoted_variant_is_planned_beside_the_stack_it_reads(tmp_path: Path) -> None:
+    """make plan's promoted warm stack: planned in the process of the stack it reads (the
+    exports it needs are there), the same as one at a time."""
+    from offline.cost_doc import promoted_variants
+
+    project = _project(tmp_path)
+    files = read_all(project)
+    variants = promoted_variants(project, files)
+    assert [key for key, _ in variants] == ["us-west-2 promoted"]
+    (promoted,) = (f for _, f in variants)
+    assert promoted.settings.role == "active"
+    parallel = plan_all(project, files, jobs=2, variants=variants)
+    one_by_one = plan_all(project, files, jobs=1, variants=variants)
+    assert list(parallel) == ["us-east-1", "us-west-2", "us-west-2 promoted"]
+    for key in parallel:
+        assert parallel[key].document == one_by_one[key].document, key
+    assert parallel["us-west-2 promoted"].outputs["peerSaid"] == "us-east-1"
+    assert parallel["us-west-2 promoted"].document["config"]["atnt-platform:role"] == "active"

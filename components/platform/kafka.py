@@ -99,6 +99,12 @@ class KafkaArgs:
     brokers: int
     broker_storage_gib: int
     controller_storage_gib: int
+    #: Memory of a broker's container (requested and its limit); its heap is half of it,
+    #: the rest is for the JVM's own and the network buffers (the page cache is the node's).
+    broker_memory_gib: int = 8
+    #: Memory of a KRaft controller's container: the same in every role (a controller's
+    #: change rolls the quorum), heap half of it.
+    controller_memory_gib: int = 1
     storage_class: str
     placement: GroupPlacement
     #: Private subnets and one fixed address in each, for the replication bootstrap NLB.
@@ -174,10 +180,12 @@ class Kafka(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.wait_for, *ca]),
         )
         after_kafka = pulumi.ResourceOptions(parent=self, depends_on=[*args.wait_for, kafka])
-        for role, replicas, size in (
-            ("controller", args.controllers, args.controller_storage_gib),
-            ("broker", args.brokers, args.broker_storage_gib),
-        ):
+        for role, replicas, size, memory in (
+            ("controller", args.controllers, args.controller_storage_gib,
+             args.controller_memory_gib),
+            ("broker", args.brokers, args.broker_storage_gib, args.broker_memory_gib),
+        ):  # fmt: skip
+            heap = f"{memory * 512}m"
             k8s.apiextensions.CustomResource(
                 f"{name}-{role}s",
                 api_version="kafka.strimzi.io/v1",
@@ -191,6 +199,11 @@ class Kafka(pulumi.ComponentResource):
                         "class": args.storage_class,
                         # Data outlives the pod, the node pool and this program.
                         "deleteClaim": False, "kraftMetadata": "shared"}]},
+                    # Requests make the scheduler (and the capacity check) count what the
+                    # JVMs take; without them a JVM sizes its heap from the node's memory.
+                    "resources": {"requests": {"memory": f"{memory}Gi", "cpu": "250m"},
+                                  "limits": {"memory": f"{memory}Gi"}},
+                    "jvmOptions": {"-Xms": heap, "-Xmx": heap},
                     "template": {"pod": self._pod_placement()},
                 },
                 opts=after_kafka,

@@ -124,6 +124,7 @@ class Platform(pulumi.ComponentResource):
                 controllers=s.kafka.controllers,
                 brokers=size.brokers,
                 broker_storage_gib=size.broker_storage_gib,
+                broker_memory_gib=size.broker_memory_gib,
                 controller_storage_gib=size.controller_storage_gib,
                 storage_class=DEFAULT_STORAGE_CLASS,
                 placement=placement_of("kafka-broker"),

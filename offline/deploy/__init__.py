@@ -70,6 +70,8 @@ CHECKS: tuple[Check, ...] = (
           stack=placement.fits_nodes),
     Check("baseline-spread", "replicas that need a node each fit the worker group's baseline",
           stack=placement.baseline_spread),
+    Check("baseline-memory", "the memory replicas request fits their worker group's baseline",
+          stack=placement.baseline_memory),
     Check("accelerator-endpoints", "a dual-stack accelerator's endpoints fit its rules",
           across=edge.accelerator_endpoints),
     Check("edge-certificate", "proxied Cloudflare hosts have an edge certificate",

@@ -15,6 +15,9 @@ nodes there can hold.
   replicas than its worker group's managed baseline has nodes. Otherwise its last replicas
   wait for Karpenter to add nodes (nodes the cost estimate does not count), and Karpenter's
   own controller, which never runs on a node it launched, stays pending.
+- ``baseline-memory``: the memory the placed replicas request (Helm components and Strimzi
+  node pools that state it) fits the allocatable memory of their worker group's baseline
+  (85 % of each node's). What states no request is not counted, so this is a floor.
 """
 
 from __future__ import annotations
@@ -245,4 +248,59 @@ def baseline_spread(g: PlanGraph, charts: Path | None) -> list[str]:
                         "rest wait for nodes Karpenter adds (and the cost estimate does not "
                         "count); run fewer replicas in this role or more baseline nodes"
                     )
+    return problems
+
+
+NODE_POOL = "kubernetes:kafka.strimzi.io/v1:KafkaNodePool"
+
+
+def _requested(g: PlanGraph, charts: Path) -> dict[str, list[tuple[str, float]]]:
+    """Worker group -> (what, MiB requested by all its replicas) of every placed replica
+    set that states its memory request."""
+    found: dict[str, list[tuple[str, float]]] = {}
+    for release in g.of_type(RELEASE):
+        for path, component, groups, _ in _release_components(release, charts):
+            replicas, mib = _replicas(component), _requests(component)
+            if replicas and mib and len(groups) == 1:
+                (group,) = groups
+                what = f"{release['name']} {path}"
+                found.setdefault(group, []).append((what, replicas * sum(mib)))
+    for pool in g.of_type(NODE_POOL):
+        spec = pool["inputs"].get("spec") or {}
+        groups = _groups((spec.get("template") or {}).get("pod") or {})
+        request = ((spec.get("resources") or {}).get("requests") or {}).get("memory")
+        pool_mib = mebibytes(request) if request is not None else None
+        if pool_mib and len(groups) == 1 and isinstance(spec.get("replicas"), int):
+            (group,) = groups
+            found.setdefault(group, []).append((f"KafkaNodePool {pool['name']}",
+                                                spec["replicas"] * pool_mib))  # fmt: skip
+    return found
+
+
+def baseline_memory(g: PlanGraph, charts: Path | None) -> list[str]:
+    if charts is None:
+        return []
+    nodes = baseline_nodes(g)
+    smallest: dict[str, float] = {}
+    for node_group in g.of_type("aws:eks/nodeGroup:NodeGroup"):
+        group = (node_group["inputs"].get("labels") or {}).get(GROUP_KEY)
+        known = [m for t in node_group["inputs"].get("instanceTypes") or []
+                 if (m := memory_gib(t)) is not None]  # fmt: skip
+        if group and known:
+            smallest[str(group)] = min(known)
+    problems = []
+    for group, parts in sorted(_requested(g, charts).items()):
+        if group not in nodes or group not in smallest:
+            continue
+        have = nodes[group] * smallest[group] * 1024 * ALLOCATABLE
+        need = sum(mib for _, mib in parts)
+        if need > have:
+            top = sorted(parts, key=lambda p: -p[1])[:3]
+            largest = ", ".join(f"{what} {mib / 1024:.1f} GiB" for what, mib in top)
+            problems.append(
+                f"the {group} baseline ({nodes[group]} x {smallest[group]:g} GiB, "
+                f"{have / 1024:.1f} GiB allocatable) holds less than its replicas request "
+                f"({need / 1024:.1f} GiB; largest: {largest}): the rest waits for nodes "
+                "Karpenter adds, which the cost estimate does not count"
+            )
     return problems
