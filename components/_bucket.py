@@ -10,6 +10,7 @@ advisory exception).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import pulumi
@@ -21,6 +22,15 @@ s3 = aws.s3
 
 #: Days log objects are kept (noncurrent versions: a week).
 LOG_RETENTION_DAYS = 90
+
+
+@dataclass(frozen=True)
+class LogTarget:
+    """Where a bucket's server access logs go: an access-log bucket of the same region, and
+    what must exist before logging is switched on (its policy lets S3 log delivery write)."""
+
+    bucket: pulumi.Input[str]
+    ready: pulumi.Resource
 
 
 class SecureBucket(NamedTuple):
@@ -46,9 +56,12 @@ def secure_bucket(
     expiration_days: int | None = None,
     statements: Callable[[s3.Bucket], list[Statement]] = _no_statements,
     provider: pulumi.ProviderResource | None = None,
+    access_log: LogTarget | None,
 ) -> SecureBucket:
     """The bucket, its versioning and its policy; ``kms_key_arn`` None means SSE-S3.
-    ``statements(bucket)`` are added to the bucket policy, which always denies plain HTTP."""
+    ``statements(bucket)`` are added to the bucket policy, which always denies plain HTTP.
+    ``access_log``: where S3 server access logs of every request go (None only for an
+    access-log bucket itself, which must not log into itself)."""
     child = pulumi.ResourceOptions(parent=parent, provider=provider)
     bucket = s3.Bucket(
         name,
@@ -138,6 +151,16 @@ def secure_bucket(
         ],
         opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[versioning]),
     )
+    if access_log is not None:
+        s3.BucketLogging(
+            name,
+            bucket=bucket.id,
+            target_bucket=access_log.bucket,
+            target_prefix=f"{bucket_name}/",
+            opts=pulumi.ResourceOptions(
+                parent=parent, provider=provider, depends_on=[access_log.ready]
+            ),
+        )
     return SecureBucket(bucket, versioning, policy)
 
 
@@ -148,18 +171,23 @@ def log_delivery_bucket(
     parent: pulumi.Resource,
     tags: dict[str, str],
     writers: Callable[[s3.Bucket], list[Statement]],
+    access_log: LogTarget,
+    kms_key_arn: pulumi.Input[str] | None = None,
+    provider: pulumi.ProviderResource | None = None,
 ) -> tuple[s3.Bucket, s3.BucketPolicy]:
-    """A log bucket (SSE-S3, logs kept LOG_RETENTION_DAYS) that ``writers(bucket)`` deliver to,
-    and its policy: a service checks it may write when logging is switched on, so whatever
-    turns logging on waits for the policy."""
+    """A log bucket (SSE-S3 unless ``kms_key_arn``, logs kept LOG_RETENTION_DAYS) that
+    ``writers(bucket)`` deliver to, and its policy: a service checks it may write when
+    logging is switched on, so whatever turns logging on waits for the policy."""
     bucket, _, policy = secure_bucket(
         name,
         bucket_name,
         parent=parent,
         tags=tags,
-        kms_key_arn=None,
+        kms_key_arn=kms_key_arn,
         noncurrent_days=7,
         expiration_days=LOG_RETENTION_DAYS,
         statements=writers,
+        provider=provider,
+        access_log=access_log,
     )
     return bucket, policy

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components._bucket import secure_bucket
+from components._bucket import LogTarget, secure_bucket
 from components._iam import policy_document, service_trust
 
 s3 = aws.s3
@@ -31,6 +31,9 @@ class ReplicatedBucketArgs:
     noncurrent_version_expiry_days: int
     #: Days after which current objects expire (retention), on both sides; None keeps them.
     expiration_days: int | None = None
+    #: Access-log buckets of the source's region and of the replica's.
+    access_log: LogTarget
+    replica_access_log: LogTarget
     replication_time_control: bool = True
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -61,6 +64,7 @@ class ReplicatedBucket(pulumi.ComponentResource):
             kms_key_arn=args.kms_key_arn,
             noncurrent_days=args.noncurrent_version_expiry_days,
             expiration_days=args.expiration_days,
+            access_log=args.access_log,
         )
         replica, replica_versioning, _ = secure_bucket(
             f"{name}-replica",
@@ -71,6 +75,7 @@ class ReplicatedBucket(pulumi.ComponentResource):
             noncurrent_days=args.noncurrent_version_expiry_days,
             expiration_days=args.expiration_days,
             provider=args.replica_provider,
+            access_log=args.replica_access_log,
         )
 
         role = aws.iam.Role(

@@ -545,6 +545,13 @@ class StackSettings(Model):
         """The replica, in the peer region, of ``bucket_name(suffix, region)``."""
         return f"{self.bucket_name(suffix, region)}-replica"
 
+    def access_log_bucket_name(self, region: str | None = None) -> str:
+        """The access-log bucket this stack owns in ``region`` (default this one): S3
+        delivers server access logs only within a region."""
+        where = region or self.region
+        suffix = "" if where == self.region else f"-{where}"
+        return f"{self.bucket_prefix}-s3-logs-{self.region}{suffix}"
+
     @property
     def replicated_buckets(self) -> tuple[str, ...]:
         """Suffixes of the stack's replicated buckets: backup, then observability's."""
@@ -717,8 +724,8 @@ def _check_single_stack(s: StackSettings) -> None:
             f"must exceed observability.prometheusRetention ({obs.prometheus_retention}, "
             f"{local_days:g} days): S3 keeps what Prometheus's disk no longer holds",
         )
-    for suffix in s.replicated_buckets:
-        name = s.replica_bucket_name(suffix)
+    longest = [s.replica_bucket_name(x) for x in s.replicated_buckets]
+    for name in [*longest, s.access_log_bucket_name(s.peer_region)]:
         if len(name) > 63:
             raise _fail(
                 f,

@@ -68,6 +68,7 @@ _NO_CHARGE = "no charge of its own"
 
 #: Types without a charge of their own, and why.
 FREE_TYPES: dict[str, str] = {
+    "aws:s3/bucketLogging:BucketLogging": "server access logging: only the log objects' storage",
     "pulumi:pulumi:Stack": "Pulumi bookkeeping",
     "pulumi:pulumi:StackReference": "Pulumi bookkeeping: reads another stack's outputs",
     "pulumi:providers:aws": "provider configuration",

@@ -241,6 +241,11 @@ BUCKET_ENCRYPTION = frozenset(
     }
 )
 BUCKET_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+BUCKET_LOGGING = frozenset(
+    {"aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2"}
+)
+#: The buckets S3 server access logs go to (one per region a stack has buckets in).
+ACCESS_LOG_BUCKET = "*-s3-logs-*"
 BUCKET_REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 ROOT_STACK = "pulumi:pulumi:Stack"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
@@ -641,6 +646,7 @@ def stateful_resources_protected(res: Res) -> list[str]:
 LOG_BUCKET_PATTERNS: Mapping[str, str] = {
     "*-lb-logs-*": "ELB access-log delivery",
     "*-ga-flow-logs": "Global Accelerator flow-log delivery",
+    "*-s3-logs-*": "S3 server access-log delivery",
 }
 
 
@@ -686,6 +692,39 @@ def s3_versioning(resources: Sequence[Res]) -> list[Finding]:
             continue
         shown = f"status is {states[0]}" if states else "there is no BucketVersioning"
         findings.append(Finding(bucket.urn, f"S3 bucket {name}: versioning is off ({shown})"))
+    return findings
+
+
+def s3_access_logging(resources: Sequence[Res]) -> list[Finding]:
+    """Every bucket logs the requests it serves into an access-log bucket of its own region;
+    an access-log bucket does not log into itself."""
+    logging = _per_bucket(resources, BUCKET_LOGGING)
+    buckets = _buckets(resources)
+    findings = []
+    for name, bucket in buckets.items():
+        targets = [_text(c.props, "targetBucket") for c in logging.get(name, [])]
+        region = _region(bucket)
+
+        def problem(text: str, urn: str = bucket.urn, name: str = name) -> None:
+            findings.append(Finding(urn, f"S3 bucket {name}: {text}"))
+
+        if fnmatch.fnmatchcase(name, ACCESS_LOG_BUCKET):
+            if name in targets:
+                problem("logs into itself")
+            continue
+        if not targets:
+            problem(f"no server access logging (BucketLogging into a {ACCESS_LOG_BUCKET} bucket)")
+            continue
+        for target in targets:
+            if target is None:
+                continue
+            if not fnmatch.fnmatchcase(target, ACCESS_LOG_BUCKET):
+                problem(f"access logs go to {target}, not an access-log bucket")
+            elif target in buckets and _region(buckets[target]) != region:
+                problem(
+                    f"access logs go to {target} in {_region(buckets[target])}, the bucket is "
+                    f"in {region}: S3 delivers them only within a region"
+                )
     return findings
 
 
@@ -1152,7 +1191,8 @@ STACK_RULES: tuple[StackRule, ...] = (
     StackRule(
         "s3-sse-kms",
         "Every S3 bucket encrypts by default with SSE-KMS and a customer key, except log "
-        "buckets whose deliveries require SSE-S3 (*-lb-logs-*, *-ga-flow-logs), which may use "
+        "buckets whose deliveries require SSE-S3 (*-lb-logs-*, *-ga-flow-logs, *-s3-logs-*), "
+        "which may use "
         "SSE-S3." + _JOIN_NOTE,
         s3_sse_kms,
     ),
@@ -1162,6 +1202,12 @@ STACK_RULES: tuple[StackRule, ...] = (
         "access logs and Global Accelerator flow logs." + _JOIN_NOTE,
         s3_log_bucket_sse_s3,
         ADVISORY,
+    ),
+    StackRule(
+        "s3-access-logging",
+        "Every S3 bucket has server access logging into an access-log bucket (*-s3-logs-*) of "
+        "its own region; access-log buckets do not log into themselves." + _JOIN_NOTE,
+        s3_access_logging,
     ),
     StackRule(
         "s3-public-access-blocked",

@@ -48,8 +48,9 @@ def test_keys_rotate_and_the_data_key_has_a_replica_in_the_peer_region(
     assert v.region_of(replica) == peer
 
 
-#: Delivery services write these with SSE-S3 only (ELB access logs, accelerator flow logs).
-LOG_BUCKETS = ("-lb-logs-", "-ga-flow-logs")
+#: Delivery services write these with SSE-S3 only (ELB access logs, accelerator flow logs,
+#: S3 server access logs).
+LOG_BUCKETS = ("-lb-logs-", "-ga-flow-logs", "-s3-logs-")
 
 
 def test_every_bucket_is_private_versioned_encrypted_and_replicated(
@@ -102,6 +103,37 @@ def test_every_bucket_is_private_versioned_encrypted_and_replicated(
         assert rule["destination"]["replicationTime"]["status"] == "Enabled", name
         assert rule["deleteMarkerReplication"]["status"] == "Enabled", name
     assert set(replications) == set(data)  # replicas and log buckets are never sources
+
+
+def test_every_request_to_a_bucket_is_logged_in_its_own_region(
+    stack: tuple[PlanView, str, str],
+) -> None:
+    """S3 server access logs of every bucket (data, replicas, delivery logs) go to this
+    stack's access-log bucket of the bucket's region, kept a year; those never log into
+    themselves."""
+    v, region, peer = stack
+    buckets = {b["inputs"]["bucket"]: b for b in v.of_type("aws:s3/bucket:Bucket")}
+    access = {n: b for n, b in buckets.items() if "-s3-logs-" in n}
+    assert {v.region_of(b) for b in access.values()} == {region, peer}
+    logging = {r["inputs"]["bucket"]: r["inputs"]
+               for r in v.of_type("aws:s3/bucketLogging:BucketLogging")}  # fmt: skip
+    for name, bucket in buckets.items():
+        if name in access:
+            assert name not in logging, name
+            continue
+        target = logging[name]["targetBucket"]
+        assert target in access and v.region_of(access[target]) == v.region_of(bucket), name
+        assert logging[name]["targetPrefix"] == f"{name}/"
+    for name in access:
+        lifecycle = next(r for r in v.of_type(
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+            if r["inputs"]["bucket"] == name)  # fmt: skip
+        assert lifecycle["inputs"]["rules"][0]["expiration"]["days"] >= 365, name
+        policy = json.loads(next(r for r in v.of_type("aws:s3/bucketPolicy:BucketPolicy")
+                                 if r["inputs"]["bucket"] == name)["inputs"]["policy"])  # fmt: skip
+        (grant,) = [st for st in policy["Statement"] if st.get("Sid") == "S3ServerAccessLogs"]
+        assert grant["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+        assert grant["Condition"]["StringEquals"]["aws:SourceAccount"] == "111122223333"
 
 
 def test_replication_role_reads_source_and_writes_only_the_replica(

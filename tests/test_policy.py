@@ -79,27 +79,20 @@ def test_real_plans_have_no_mandatory_violation(documents: Documents) -> None:
 
 
 def test_real_plans_report_only_the_log_bucket_exception(documents: Documents) -> None:
-    reason = "accepted because ELB access-log delivery requires SSE-S3"
+    def advisory(stack: str, bucket: str, delivery: str) -> tuple[str, str, str, str]:
+        return ("s3-log-bucket-sse-s3", "advisory", stack,
+                f"S3 bucket {bucket} uses SSE-S3 (AES256), not SSE-KMS: accepted because "
+                f"{delivery} delivery requires SSE-S3")  # fmt: skip
+
+    elb, ga, s3 = "ELB access-log", "Global Accelerator flow-log", "S3 server access-log"
     assert [(v.policy, v.enforcement, v.stack, v.message) for v in evaluate(documents)] == [
-        (
-            "s3-log-bucket-sse-s3",
-            "advisory",
-            EAST,
-            f"S3 bucket atnt-unibeam-lb-logs-us-east-1 uses SSE-S3 (AES256), not SSE-KMS: {reason}",
-        ),
-        (
-            "s3-log-bucket-sse-s3",
-            "advisory",
-            WEST,
-            "S3 bucket atnt-unibeam-ga-flow-logs uses SSE-S3 (AES256), not SSE-KMS: accepted "
-            "because Global Accelerator flow-log delivery requires SSE-S3",
-        ),
-        (
-            "s3-log-bucket-sse-s3",
-            "advisory",
-            WEST,
-            f"S3 bucket atnt-unibeam-lb-logs-us-west-2 uses SSE-S3 (AES256), not SSE-KMS: {reason}",
-        ),
+        advisory(EAST, "atnt-unibeam-s3-logs-us-east-1", s3),
+        advisory(EAST, "atnt-unibeam-s3-logs-us-east-1-us-west-2", s3),
+        advisory(EAST, "atnt-unibeam-lb-logs-us-east-1", elb),
+        advisory(WEST, "atnt-unibeam-s3-logs-us-west-2", s3),
+        advisory(WEST, "atnt-unibeam-s3-logs-us-west-2-us-east-1", s3),
+        advisory(WEST, "atnt-unibeam-ga-flow-logs", ga),
+        advisory(WEST, "atnt-unibeam-lb-logs-us-west-2", elb),
     ]
 
 
@@ -585,9 +578,41 @@ def test_data_bucket_on_sse_s3_or_aws_key(documents: Documents) -> None:
     )
     # SSE-S3 is an exception for log buckets only: the data bucket is not reported as one.
     assert [m for _, s, m in caught(docs, "s3-log-bucket-sse-s3") if s == EAST] == [
+        f"S3 bucket atnt-unibeam-s3-logs-us-east-1{peer} uses SSE-S3 (AES256), not SSE-KMS: "
+        "accepted because S3 server access-log delivery requires SSE-S3"
+        for peer in ("", "-us-west-2")
+    ] + [
         "S3 bucket atnt-unibeam-lb-logs-us-east-1 uses SSE-S3 (AES256), not SSE-KMS: accepted "
         "because ELB access-log delivery requires SSE-S3"
     ]
+
+
+LOGGING = "aws:s3/bucketLogging:BucketLogging"
+
+
+def test_bucket_without_access_logs_or_logging_elsewhere(documents: Documents) -> None:
+    def off(r: Resource) -> None:
+        r["inputs"]["bucket"] = "somewhere-else"  # no longer configures the backup bucket
+
+    def to_home(r: Resource) -> None:
+        r["inputs"]["targetBucket"] = "atnt-unibeam-s3-logs-us-east-1"
+
+    def into_itself(r: Resource) -> None:
+        r["inputs"]["targetBucket"] = "atnt-unibeam-lb-logs-us-east-1"
+
+    docs = broken(documents, EAST, LOGGING, "backup", off)
+    docs = broken(docs, EAST, LOGGING, "backup-replica", to_home)
+    docs = broken(docs, EAST, LOGGING, "edge-logs", into_itself)
+    assert caught(docs, "s3-access-logging") == mandatory(
+        EAST,
+        "S3 bucket atnt-unibeam-backup-us-east-1: no server access logging (BucketLogging "
+        "into a *-s3-logs-* bucket)",
+        "S3 bucket atnt-unibeam-backup-us-east-1-replica: access logs go to "
+        "atnt-unibeam-s3-logs-us-east-1 in us-east-1, the bucket is in us-west-2: S3 delivers "
+        "them only within a region",
+        "S3 bucket atnt-unibeam-lb-logs-us-east-1: access logs go to "
+        "atnt-unibeam-lb-logs-us-east-1, not an access-log bucket",
+    )
 
 
 def test_public_bucket(documents: Documents) -> None:
@@ -916,10 +941,10 @@ def test_crossguard_reports_what_the_offline_check_reports(
     """The same rule functions behind both: identical verdicts on the real plans and on
     broken ones."""
     offline, preview_only = compare(servicer, documents)
-    assert (len(offline), preview_only) == (3, set())
+    assert (len(offline), preview_only) == (7, set())
     offline, preview_only = compare(servicer, everything_broken(documents))
-    # 3 advisories, 5 broken rules per stack, both regions active.
-    assert len(offline) == 3 + 2 * 5 + 1
+    # 7 advisories, 5 broken rules per stack, both regions active.
+    assert len(offline) == 7 + 2 * 5 + 1
     # The preview also flags bucket `backup`: unprotected but retainOnDelete, which the
     # offline check counts and a preview cannot see.
     assert preview_only == {

@@ -34,11 +34,15 @@ def test_every_resource_names_its_provider_and_lands_in_its_region(
     replica_bucket = {(r["type"], r["name"]) for r in clouds if r["name"].endswith("-replica")
                       and r["type"].startswith("aws:s3/")}  # fmt: skip
     # backup, metrics, log chunks, log ruler: bucket, versioning, encryption, public access
-    # block, ownership, policy, lifecycle each
-    assert len(replica_bucket) == 4 * 7
+    # block, ownership, policy, lifecycle, access logging each
+    assert len(replica_bucket) == 4 * 8
+    # The access-log bucket of the peer region (S3 logs requests only within a region): the
+    # same seven parts, no logging of its own.
+    access_logs = {(t, n) for t, n in in_peer if n == "access-logs-peer"}
+    assert len(access_logs) == 7
     # The edge owner also accepts the peering and routes on the peer side (decisions.md 1).
     peer_side = {(t, n) for t, n in in_peer if n.startswith("global-edge-")}
-    assert in_peer == PEER_REGION_RESOURCES | replica_bucket | peer_side
+    assert in_peer == PEER_REGION_RESOURCES | replica_bucket | access_logs | peer_side
     if stack == "us-west-2":
         assert {t.rsplit(":", 1)[-1] for t, _ in peer_side} == {
             "PeeringAttachmentAccepter", "RouteTableAssociation", "Route"}  # fmt: skip

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components._bucket import LogTarget
 from components._replicated_bucket import ReplicatedBucket, ReplicatedBucketArgs
+from components.cluster.access_logs import AccessLogs, AccessLogsArgs
 from components.cluster.eks import EksCluster, EksClusterArgs
 from components.cluster.key_ring import KeyRing, KeyRingArgs
 from components.cluster.network import Network, NetworkArgs, ZoneSubnets
@@ -66,6 +68,10 @@ class ClusterOutputs:
     ebs_key_arn: pulumi.Output[str]
     backup_bucket_name: pulumi.Output[str]
     backup_replica_bucket_name: pulumi.Output[str]
+    #: Where this stack's buckets log the requests they serve: this region's access-log
+    #: bucket, and the peer region's (for the replicas there).
+    access_logs: LogTarget
+    peer_access_logs: LogTarget
     #: Ordering. Nodes boot only once they can join and reach registries and EKS.
     node_prerequisites: Sequence[pulumi.Resource]
     #: Pods get AWS credentials only if created after the agent runs.
@@ -151,6 +157,17 @@ class RegionalCluster(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        access_logs = AccessLogs(
+            "access-logs",
+            AccessLogsArgs(
+                account_id=args.account_id,
+                bucket_name=s.access_log_bucket_name(),
+                peer_bucket_name=s.access_log_bucket_name(peer),
+                source_bucket_prefix=f"{s.bucket_prefix}-",
+                peer_provider=args.peer_provider,
+            ),
+            opts=child,
+        )
         backup = ReplicatedBucket(
             "backup",
             ReplicatedBucketArgs(
@@ -161,6 +178,8 @@ class RegionalCluster(pulumi.ComponentResource):
                 replica_kms_key_arn=keys.data_replica_key_arn,
                 replica_provider=args.peer_provider,
                 noncurrent_version_expiry_days=s.backup.noncurrent_version_expiry_days,
+                access_log=access_logs.home,
+                replica_access_log=access_logs.peer,
             ),
             opts=child,
         )
@@ -202,6 +221,8 @@ class RegionalCluster(pulumi.ComponentResource):
             ebs_key_arn=keys.ebs_key_arn,
             backup_bucket_name=backup.bucket_name,
             backup_replica_bucket_name=backup.replica_bucket_name,
+            access_logs=access_logs.home,
+            peer_access_logs=access_logs.peer,
             node_prerequisites=[*eks.node_prerequisites, *network.egress_path],
             pod_identity_agent=eks.pod_identity_agent,
             first_values=secrets.first_values,

@@ -21,7 +21,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 
-from components._bucket import log_delivery_bucket
+from components._bucket import LogTarget, log_delivery_bucket
 from components._iam import Statement
 from config.edge import CLOUDFLARE_MONITOR, NLB_HEALTH_CHECK
 
@@ -69,6 +69,8 @@ class GlobalEdgeArgs:
     edge_certificate_authority: str | None
     sim_port: int
     flow_logs_bucket_name: str
+    #: Where the flow-log bucket's own server access logs go (this region's access-log bucket).
+    access_log: LogTarget
     #: Availability zones (private route tables) per region; the same in both (checked).
     zone_count: int
     tags: dict[str, str] = field(default_factory=dict)
@@ -368,4 +370,5 @@ class GlobalEdge(pulumi.ComponentResource):
             parent=self,
             tags=self._args.tags,
             writers=writers,
+            access_log=self._args.access_log,
         )

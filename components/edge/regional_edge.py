@@ -24,7 +24,7 @@ import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 import pulumi_kubernetes as k8s
 
-from components._bucket import log_delivery_bucket
+from components._bucket import LogTarget, log_delivery_bucket
 from components._iam import Statement
 from config.edge import NLB_HEALTH_CHECK
 
@@ -49,6 +49,8 @@ class RegionalEdgeArgs:
     vpc_cidr: str
     public_subnet_ids: Sequence[pulumi.Input[str]]
     logs_bucket_name: str
+    #: Where the log bucket's own server access logs go (this region's access-log bucket).
+    access_log: LogTarget
     api_host: str
     cloudflare_ip_ranges: Sequence[str]
     sim_port: int
@@ -376,4 +378,5 @@ class RegionalEdge(pulumi.ComponentResource):
             parent=self,
             tags=args.tags,
             writers=writers,
+            access_log=args.access_log,
         )

@@ -68,6 +68,8 @@ class Observability(pulumi.ComponentResource):
                     replica_provider=args.peer_provider,
                     noncurrent_version_expiry_days=7,
                     expiration_days=expiration_days,
+                    access_log=cluster.access_logs,
+                    replica_access_log=cluster.peer_access_logs,
                 ),
                 opts=child,
             )
