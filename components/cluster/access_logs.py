@@ -61,9 +61,7 @@ class AccessLogs(pulumi.ComponentResource):
                     "Resource": pulumi.Output.concat(bucket.arn, "/*"),
                     "Condition": {
                         "StringEquals": {"aws:SourceAccount": args.account_id},
-                        "ArnLike": {
-                            "aws:SourceArn": f"arn:aws:s3:::{args.source_bucket_prefix}*"
-                        },
+                        "ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{args.source_bucket_prefix}*"},
                     },
                 }
             ]
