@@ -66,6 +66,8 @@ class ClusterOutputs:
     data_key_arn: pulumi.Output[str]
     data_replica_key_arn: pulumi.Output[str]
     ebs_key_arn: pulumi.Output[str]
+    #: The region's key for CloudWatch log groups (its policy lets CloudWatch Logs use it).
+    logs_key_arn: pulumi.Output[str]
     backup_bucket_name: pulumi.Output[str]
     backup_replica_bucket_name: pulumi.Output[str]
     #: Where this stack's buckets log the requests they serve: this region's access-log
@@ -219,6 +221,7 @@ class RegionalCluster(pulumi.ComponentResource):
             data_key_arn=keys.data_key_arn,
             data_replica_key_arn=keys.data_replica_key_arn,
             ebs_key_arn=keys.ebs_key_arn,
+            logs_key_arn=keys.logs_key_arn,
             backup_bucket_name=backup.bucket_name,
             backup_replica_bucket_name=backup.replica_bucket_name,
             access_logs=access_logs.home,
