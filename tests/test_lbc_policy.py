@@ -1,4 +1,5 @@
-"""The Load Balancer Controller's policy: upstream's permissions, no wider, ownership-gated."""
+"""The Load Balancer Controller's policy: upstream's permissions, no wider, owned by this
+cluster, in this region and VPC."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ import pytest
 from components.platform.lbc_policy import load_balancer_controller_statements
 
 REGION = "us-east-1"
-OWNED = {"Null": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "false"}}
+CLUSTER = "atnt-us-east-1"
+VPC = "arn:aws:ec2:us-east-1:111122223333:vpc/vpc-0123456789abcdef0"
+#: Ownership is this cluster's tag, not any cluster's (upstream tests only that it exists).
+OWNED = {"StringEquals": {"aws:ResourceTag/elbv2.k8s.aws/cluster": CLUSTER,
+                          "aws:RequestedRegion": REGION}}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def statements() -> list[dict[str, Any]]:
-    return load_balancer_controller_statements(REGION)
+    return load_balancer_controller_statements(REGION, CLUSTER, VPC)
 
 
 def _granting(statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
@@ -98,7 +103,37 @@ def test_creation_requires_the_cluster_tag_in_the_request(
         "elasticloadbalancing:CreateTargetGroup",
     ):
         (grant,) = _granting(statements, action)
-        assert grant["Condition"] == {"Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}}
+        assert grant["Condition"] == {
+            "StringEquals": {
+                "aws:RequestTag/elbv2.k8s.aws/cluster": CLUSTER,
+                "aws:RequestedRegion": REGION,
+            }
+        }
+
+
+def test_writes_on_groups_it_does_not_own_stay_in_the_cluster_vpc(
+    statements: list[dict[str, Any]],
+) -> None:
+    unowned = [g for g in _granting(statements, "ec2:AuthorizeSecurityGroupIngress")
+               if g.get("Condition") != OWNED]  # fmt: skip
+    assert [g["Condition"] for g in unowned] == [{"ArnEquals": {"ec2:Vpc": VPC}}]
+    (create,) = _granting(statements, "ec2:CreateSecurityGroup")
+    assert create["Resource"] == [VPC, f"arn:aws:ec2:{REGION}:*:security-group/*"]
+
+
+def test_every_regional_call_on_any_resource_is_held_to_the_region(
+    statements: list[dict[str, Any]],
+) -> None:
+    """What still says Resource "*" is a regional call held to this region, or a global
+    service's (IAM, Shield: their requests name us-east-1) under upstream's conditions."""
+    for s in statements:
+        if s["Resource"] != "*":
+            continue
+        services = {a.split(":")[0] for a in s["Action"]}
+        if services <= {"iam", "shield"}:
+            continue
+        conditions = {k: v for test in s["Condition"].values() for k, v in test.items()}
+        assert conditions.get("aws:RequestedRegion") == REGION, s["Sid"]
 
 
 def test_document_serializes_and_sids_are_unique(statements: list[dict[str, Any]]) -> None:
@@ -117,10 +152,10 @@ def test_arns_are_pinned_to_the_region(statements: list[dict[str, Any]]) -> None
     arns = [r for r in resources if r != "*"]
     assert arns
     assert all(arn.split(":")[3] == REGION for arn in arns)
-    assert load_balancer_controller_statements("us-west-2") != statements
+    assert load_balancer_controller_statements("us-west-2", CLUSTER, VPC) != statements
 
 
 @pytest.mark.parametrize("region", ["", "*", "us-east", "cn-north-1", "us-gov-west-1"])
 def test_rejects_regions_the_arns_cannot_serve(region: str) -> None:
     with pytest.raises(ValueError, match="region"):
-        load_balancer_controller_statements(region)
+        load_balancer_controller_statements(region, CLUSTER, VPC)

@@ -59,6 +59,8 @@ class ClusterServicesArgs:
     cluster_name: str
     region: str
     vpc_id: pulumi.Input[str]
+    #: The account the VPC is in (its ARN scopes the load balancer controller's writes).
+    account_id: pulumi.Input[str]
     #: Replicas of the HA system deployments (two: one node drain never stops them).
     replicas: int = 2
     #: Argo CD in HA (Redis HA, two replicas of each server part) or single replicas.
@@ -151,7 +153,13 @@ class ClusterServices(pulumi.ComponentResource):
             cluster_name=args.cluster_name,
             namespace="kube-system",
             service_account=LBC_SERVICE_ACCOUNT,
-            statements=load_balancer_controller_statements(args.region),
+            statements=load_balancer_controller_statements(
+                args.region,
+                args.cluster_name,
+                pulumi.Output.concat(
+                    "arn:aws:ec2:", args.region, ":", args.account_id, ":vpc/", args.vpc_id
+                ),
+            ),
             tags=tags,
             parent=self,
             after=self._after,

@@ -6,16 +6,22 @@ upstream files). The separate, feature-specific policies upstream ships beside i
 Accelerator: ``aga_controller_iam_policy.json``; the ``LogDelivery`` feature gate:
 ``iam_policy_log_delivery.json``) are not included: those features are not enabled here.
 
-The statements are regrouped, not copied: every upstream (action, resource, condition)
-triple is here, with the same condition, and nothing else. The one deliberate difference
-is that the ARNs upstream writes with a ``*`` region are pinned to this stack's region.
-When bumping the chart, diff the new upstream file against this module action by action.
+The statements are regrouped, not copied: every upstream action is here on the same
+resources, under upstream's condition or a narrower one, and nothing else. The narrowings:
+the ARNs upstream writes with a ``*`` region are pinned to this stack's region; the
+ownership tests name this cluster (upstream only asks that the cluster tag exist, which any
+cluster's controller in the account satisfies); the security-group writes upstream leaves
+unscoped are limited to this cluster's VPC; and every regional call is limited to this
+region. When bumping the chart, diff the new upstream file against this module action by
+action.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+import pulumi
 
 #: Tag the controller puts on every security group, load balancer and target group it
 #: creates. The conditions on it are the least-privilege core of the policy: the controller
@@ -77,6 +83,11 @@ _READ_ONLY_ACTIONS = [
 ]
 
 
+#: Services whose requests are global (their aws:RequestedRegion is us-east-1 whatever the
+#: caller's region): their statements take no region condition.
+_GLOBAL = ("iam:", "shield:")
+
+
 def _check_region(region: str) -> str:
     # An empty or malformed region would yield ARNs that match nothing (a silently broken
     # controller); a "*" would quietly undo the narrowing this module promises.
@@ -88,22 +99,28 @@ def _check_region(region: str) -> str:
     return region
 
 
-def load_balancer_controller_statements(region: str) -> list[dict[str, Any]]:
-    """The AWS Load Balancer Controller's upstream IAM policy (v3.5.0), as statements.
+def load_balancer_controller_statements(
+    region: str, cluster_name: str, vpc_arn: pulumi.Input[str]
+) -> list[dict[str, Any]]:
+    """The AWS Load Balancer Controller's upstream IAM policy (v3.5.0), as statements, for
+    the controller of ``cluster_name`` in ``region`` whose VPC is ``vpc_arn``.
 
     Semantically the upstream ``docs/install/iam_policy.json`` of release v3.5.0: the same
-    actions, each on the same resources under the same conditions (every
-    ``aws:RequestTag``/``aws:ResourceTag`` ``elbv2.k8s.aws/cluster`` ``Null`` test, the
-    ``ec2:CreateAction``/``elasticloadbalancing:CreateAction`` tag-on-create tests and the
-    ``iam:AWSServiceName`` test), regrouped into statements with descriptive Sids: the
-    read-only Get/Describe/List calls of upstream's first two statements are one statement,
-    and the WAF/Shield association calls upstream lists among them are their own.
+    actions on the same resources, regrouped into statements with descriptive Sids (the
+    read-only Get/Describe/List calls of upstream's first two statements are one statement;
+    the WAF and Shield association calls upstream lists among them are their own), each
+    under upstream's condition or a narrower one (see the module docstring):
 
-    One narrowing: where upstream scopes to ARNs with a ``*`` region
-    (``arn:aws:ec2:*:*:security-group/*``, ``arn:aws:elasticloadbalancing:*:*:...``),
-    the region here is ``region``, the only one this stack's controller manages. Where
-    upstream says ``"Resource": "*"`` it stays ``*`` (those actions take no resource-level
-    scoping, or are scoped by the tag conditions instead).
+    - ownership: ``aws:RequestTag``/``aws:ResourceTag`` ``elbv2.k8s.aws/cluster`` equal to
+      ``cluster_name`` where upstream only tests that the tag exists (``Null``), and the
+      ``ec2:CreateAction``/``elasticloadbalancing:CreateAction`` tag-on-create tests and
+      the ``iam:AWSServiceName`` test as upstream;
+    - ARNs upstream writes with a ``*`` region are pinned to ``region``;
+    - ingress rules on groups the controller does not own, and new security groups, only in
+      this cluster's VPC (upstream leaves them unscoped and documents the ``ec2:Vpc`` key);
+    - every regional call only in ``region`` (``aws:RequestedRegion``); IAM and Shield are
+      global services whose requests name us-east-1, so those statements keep upstream's
+      conditions only.
 
     Raises ``ValueError`` unless ``region`` is a commercial-partition region name, since
     the ARNs are ``arn:aws:`` ones.
@@ -116,6 +133,13 @@ def load_balancer_controller_statements(region: str) -> list[dict[str, Any]]:
         f"{elb}:loadbalancer/net/*/*",
         f"{elb}:loadbalancer/app/*/*",
     ]
+    here = {"aws:RequestedRegion": region}
+    owned = {"StringEquals": {_RESOURCE_TAG: cluster_name, **here}}
+    created_owned = {"StringEquals": {_REQUEST_TAG: cluster_name, **here}}
+    retag_owned = {
+        "Null": {_REQUEST_TAG: "true"},
+        "StringEquals": {_RESOURCE_TAG: cluster_name, **here},
+    }
     return [
         {
             "Sid": "CreateElbServiceLinkedRole",
@@ -128,60 +152,79 @@ def load_balancer_controller_statements(region: str) -> list[dict[str, Any]]:
             },
         },
         {
+            # Get/Describe/List calls take no resource-level scoping (AWS's service
+            # authorization reference lists "*" for them); regional ones stay in the region.
             "Sid": "ReadOnlyDiscovery",
             "Effect": "Allow",
-            "Action": list(_READ_ONLY_ACTIONS),
+            "Action": [a for a in _READ_ONLY_ACTIONS if not a.startswith(_GLOBAL)],
+            "Resource": "*",
+            "Condition": {"StringEquals": here},
+        },
+        {
+            "Sid": "ReadOnlyGlobalDiscovery",
+            "Effect": "Allow",
+            "Action": [a for a in _READ_ONLY_ACTIONS if a.startswith(_GLOBAL)],
             "Resource": "*",
         },
         {
-            # Attaching the WAF web ACL / Shield protection an Ingress names. Upstream
-            # grants these unconditionally on "*" (the ACLs are the user's, not tagged).
-            "Sid": "AssociateWebAclAndShieldProtection",
+            # Attaching the WAF web ACL an Ingress names (the ACLs are the user's, untagged).
+            "Sid": "AssociateWebAcl",
             "Effect": "Allow",
             "Action": [
                 "waf-regional:AssociateWebACL",
                 "waf-regional:DisassociateWebACL",
                 "wafv2:AssociateWebACL",
                 "wafv2:DisassociateWebACL",
-                "shield:CreateProtection",
-                "shield:DeleteProtection",
             ],
+            "Resource": "*",
+            "Condition": {"StringEquals": here},
+        },
+        {
+            # Shield Advanced protection an Ingress asks for (Shield is global).
+            "Sid": "ShieldProtection",
+            "Effect": "Allow",
+            "Action": ["shield:CreateProtection", "shield:DeleteProtection"],
             "Resource": "*",
         },
         {
             # Rules on security groups the controller does not own (the nodes' and pods'
-            # groups, to admit traffic from the load balancer), so no tag scoping is
-            # possible. Upstream leaves this unscoped; its docs suggest an ec2:Vpc condition.
-            "Sid": "EditAnySecurityGroupIngress",
+            # groups, to admit traffic from the load balancer): no tag to test, so only
+            # groups of this cluster's VPC.
+            "Sid": "EditSecurityGroupIngressInVpc",
             "Effect": "Allow",
             "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
-            "Resource": "*",
+            "Resource": ec2_security_groups,
+            "Condition": {"ArnEquals": {"ec2:Vpc": vpc_arn}},
         },
         {
-            "Sid": "CreateSecurityGroup",
+            # New security groups only in this VPC (CreateSecurityGroup is authorized on the
+            # VPC and on the new group).
+            "Sid": "CreateSecurityGroupInVpc",
             "Effect": "Allow",
             "Action": ["ec2:CreateSecurityGroup"],
-            "Resource": "*",
+            "Resource": [vpc_arn, ec2_security_groups],
         },
         {
-            # Tags set while creating a security group must include the cluster tag.
+            # Tags set while creating a security group must name this cluster.
             "Sid": "TagSecurityGroupOnCreate",
             "Effect": "Allow",
             "Action": ["ec2:CreateTags"],
             "Resource": ec2_security_groups,
             "Condition": {
-                "StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"},
-                "Null": {_REQUEST_TAG: "false"},
+                "StringEquals": {
+                    "ec2:CreateAction": "CreateSecurityGroup",
+                    _REQUEST_TAG: cluster_name,
+                },
             },
         },
         {
-            # Later tag edits: only on groups already carrying the cluster tag, and
-            # without touching that tag itself (so ownership cannot be claimed or moved).
+            # Later tag edits: only on groups already owned by this cluster, and without
+            # touching the ownership tag itself (so ownership cannot be claimed or moved).
             "Sid": "RetagOwnedSecurityGroup",
             "Effect": "Allow",
             "Action": ["ec2:CreateTags", "ec2:DeleteTags"],
             "Resource": ec2_security_groups,
-            "Condition": {"Null": {_REQUEST_TAG: "true", _RESOURCE_TAG: "false"}},
+            "Condition": retag_owned,
         },
         {
             "Sid": "ManageOwnedSecurityGroup",
@@ -191,8 +234,8 @@ def load_balancer_controller_statements(region: str) -> list[dict[str, Any]]:
                 "ec2:RevokeSecurityGroupIngress",
                 "ec2:DeleteSecurityGroup",
             ],
-            "Resource": "*",
-            "Condition": {"Null": {_RESOURCE_TAG: "false"}},
+            "Resource": ec2_security_groups,
+            "Condition": owned,
         },
         {
             # Load balancers and target groups can only be created already owned.
@@ -203,7 +246,7 @@ def load_balancer_controller_statements(region: str) -> list[dict[str, Any]]:
                 "elasticloadbalancing:CreateTargetGroup",
             ],
             "Resource": "*",
-            "Condition": {"Null": {_REQUEST_TAG: "false"}},
+            "Condition": created_owned,
         },
         {
             "Sid": "CreateAndDeleteListenersAndRules",
@@ -215,13 +258,14 @@ def load_balancer_controller_statements(region: str) -> list[dict[str, Any]]:
                 "elasticloadbalancing:DeleteRule",
             ],
             "Resource": "*",
+            "Condition": {"StringEquals": here},
         },
         {
             "Sid": "RetagOwnedLoadBalancerAndTargetGroup",
             "Effect": "Allow",
             "Action": ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
             "Resource": load_balancers_and_target_groups,
-            "Condition": {"Null": {_REQUEST_TAG: "true", _RESOURCE_TAG: "false"}},
+            "Condition": retag_owned,
         },
         {
             "Sid": "TagListenersAndRules",
@@ -236,7 +280,7 @@ def load_balancer_controller_statements(region: str) -> list[dict[str, Any]]:
         },
         {
             # Every change to, or deletion of, a load balancer or target group: only on
-            # resources carrying the cluster tag, i.e. ones this controller created.
+            # resources owned by this cluster's controller.
             "Sid": "ModifyOwnedLoadBalancerAndTargetGroup",
             "Effect": "Allow",
             "Action": [
@@ -253,7 +297,7 @@ def load_balancer_controller_statements(region: str) -> list[dict[str, Any]]:
                 "elasticloadbalancing:ModifyIpPools",
             ],
             "Resource": "*",
-            "Condition": {"Null": {_RESOURCE_TAG: "false"}},
+            "Condition": owned,
         },
         {
             # ELB authorizes the tags of a Create* call as a separate AddTags call.
@@ -266,14 +310,14 @@ def load_balancer_controller_statements(region: str) -> list[dict[str, Any]]:
                     "elasticloadbalancing:CreateAction": [
                         "CreateTargetGroup",
                         "CreateLoadBalancer",
-                    ]
+                    ],
+                    _REQUEST_TAG: cluster_name,
                 },
-                "Null": {_REQUEST_TAG: "false"},
             },
         },
         {
             # Unconditional upstream too: TargetGroupBinding registers pods into target
-            # groups the controller did not create.
+            # groups the controller did not create (the platform's own, made by Pulumi).
             "Sid": "RegisterTargets",
             "Effect": "Allow",
             "Action": [
@@ -294,5 +338,6 @@ def load_balancer_controller_statements(region: str) -> list[dict[str, Any]]:
                 "elasticloadbalancing:SetRulePriorities",
             ],
             "Resource": "*",
+            "Condition": {"StringEquals": here},
         },
     ]

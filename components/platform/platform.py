@@ -92,6 +92,7 @@ class Platform(pulumi.ComponentResource):
                 cluster_name=s.cluster_name,
                 region=s.region,
                 vpc_id=cluster.vpc_id,
+                account_id=args.account_id,
                 argocd_ha=profile.argocd_ha,
                 twistlock=TwistlockArgs(
                     console_address=twistlock.console_address,
