@@ -45,6 +45,18 @@ GENERATED_SECRETS: dict[str, dict[str, str | None]] = {
     "kafka-mirror": {"password": None},
 }
 
+#: The platform-issued secrets Secrets Manager rotates (key -> the fields that get a new
+#: random value), every ROTATION_DAYS. Their consumers read the secret itself: Strimzi sets
+#: the Kafka replication user's SCRAM password from it, and rolls the peer's MirrorMaker2
+#: pods when the password they mount changes.
+ROTATED_SECRETS: dict[str, tuple[str, ...]] = {"kafka-mirror": ("password",)}
+ROTATION_DAYS = 90
+#: Platform-issued secrets not rotated on a schedule, and why (the README's table says how).
+MANUALLY_ROTATED: dict[str, str] = {
+    "grafana-admin": "Grafana takes its admin password only when it creates the admin user at "
+    "start; a rotated secret would not be the password that works until the next restart",
+}
+
 #: One secret per Unibeam service, readable only by that service's role (its Redis ACL user,
 #: SMPP binds, API keys): ``unibeam/<service>``.
 SERVICE_SECRETS: dict[str, str] = {

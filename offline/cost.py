@@ -68,6 +68,9 @@ _NO_CHARGE = "no charge of its own"
 
 #: Types without a charge of their own, and why.
 FREE_TYPES: dict[str, str] = {
+    "aws:lambda/permission:Permission": "resource policy of a function",
+    "aws:secretsmanager/secretRotation:SecretRotation": "rotation schedule (the function's "
+    "calls are Secrets Manager API calls, usage)",
     "aws:s3/bucketLogging:BucketLogging": "server access logging: only the log objects' storage",
     "pulumi:pulumi:Stack": "Pulumi bookkeeping",
     "pulumi:pulumi:StackReference": "Pulumi bookkeeping: reads another stack's outputs",
@@ -165,6 +168,8 @@ FREE_TYPES: dict[str, str] = {
 
 #: Types without a fixed fee whose cost follows use: they only add "not estimated" lines.
 USAGE_TYPES: dict[str, str] = {
+    "aws:lambda/function:Function": "Lambda requests and GB-seconds (the secret rotation runs "
+    "a few times a quarter, inside the free tier)",
     "aws:s3/bucket:Bucket": "S3 storage and requests",
     "aws:s3/bucketReplicationConfig:BucketReplicationConfig": (
         "inter-region transfer, replica PUTs, Replication Time Control"

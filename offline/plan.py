@@ -67,6 +67,12 @@ def _plain(value: Any) -> Any:
         return int(value)
     if isinstance(value, pulumi.Resource):
         return "[resource]"
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": {name: _plain(asset) for name, asset in sorted(value.assets.items())}}
+    if isinstance(value, pulumi.StringAsset):
+        return {"text": value.text}
+    if isinstance(value, pulumi.Asset | pulumi.Archive):
+        return f"[{type(value).__name__}]"
     return value
 
 

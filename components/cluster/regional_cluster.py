@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -20,12 +21,15 @@ from components.cluster.eks import EksCluster, EksClusterArgs
 from components.cluster.key_ring import KeyRing, KeyRingArgs
 from components.cluster.network import Network, NetworkArgs, ZoneSubnets
 from components.cluster.registry import Registry, RegistryArgs
+from components.cluster.secret_rotation import RotatedSecret, SecretRotation, SecretRotationArgs
 from components.cluster.secret_store import SecretStore, SecretStoreArgs
 from components.cluster.transit_hub import TransitHub, TransitHubArgs
 from config.catalog import (
     GENERATED_SECRETS,
     PLATFORM_SECRETS,
     REGISTRY_PREFIX,
+    ROTATED_SECRETS,
+    ROTATION_DAYS,
     SERVICE_SECRETS,
     UNIBEAM_SERVICES,
 )
@@ -80,6 +84,10 @@ class ClusterOutputs:
     pod_identity_agent: pulumi.Resource
     #: The first values of the secrets the platform issues: a pod mounting one waits for it.
     first_values: Mapping[str, pulumi.Resource]
+
+
+def _arn_of(key: str, arns: Mapping[str, str]) -> str:
+    return arns[key]
 
 
 class RegionalCluster(pulumi.ComponentResource):
@@ -153,9 +161,32 @@ class RegionalCluster(pulumi.ComponentResource):
                 path=f"{s.name_prefix}/{region}",
                 secrets={**PLATFORM_SECRETS, **SERVICE_SECRETS},
                 generated=GENERATED_SECRETS,
+                rotated=frozenset(ROTATED_SECRETS),
                 kms_key_arn=keys.data_key_arn,
                 replica_region=peer,
                 replica_kms_key_arn=keys.data_replica_key_arn,
+            ),
+            opts=child,
+        )
+        path = f"{s.name_prefix}/{region}"
+        SecretRotation(
+            "secret-rotation",
+            SecretRotationArgs(
+                function_name=f"{s.name_prefix}-{region}-secret-rotation",
+                region=region,
+                account_id=args.account_id,
+                secrets={
+                    key: RotatedSecret(
+                        name=f"{path}/{key}",
+                        arn=secrets.secret_arns.apply(partial(_arn_of, key)),
+                        fields=fields,
+                    )
+                    for key, fields in ROTATED_SECRETS.items()
+                },
+                rotation_days=ROTATION_DAYS,
+                kms_key_arn=keys.data_key_arn,
+                logs_key_arn=keys.logs_key_arn,
+                wait_for=[secrets.first_values[k] for k in ROTATED_SECRETS],
             ),
             opts=child,
         )

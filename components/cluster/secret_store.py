@@ -27,6 +27,8 @@ class SecretStoreArgs:
     #: key -> JSON fields of its first value (``None``: a generated password), for the secrets
     #: whose credential the platform issues itself.
     generated: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
+    #: Generated secrets Secrets Manager rotates; the others are rotated by operators.
+    rotated: frozenset[str] = frozenset()
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -37,10 +39,19 @@ class SecretStoreArgs:
             raise ValueError(f"generated names secrets that are not created: {unknown}")
 
 
+def _issuer(key: str, args: SecretStoreArgs) -> dict[str, str]:
+    """Who issues a secret's value and who rotates it: the platform's own credentials say so
+    (the policy pack holds every ``issued-by: platform`` secret to a rotation or a reason)."""
+    if key not in args.generated:
+        return {}
+    return {"issued-by": "platform", "rotation": "automatic" if key in args.rotated else "manual"}
+
+
 class SecretStore(pulumi.ComponentResource):
     """Secret containers; values are put by operators, never held in Pulumi config, except
     the first value of a secret the platform issues itself (``generated``): a random password
-    Pulumi keeps encrypted in state and never writes again, so rotation stays the operators'.
+    Pulumi keeps encrypted in state and never writes again (Secrets Manager rotates the
+    ``rotated`` ones, operators the others).
 
     Replicas are read-only copies kept in sync by Secrets Manager, encrypted with this
     stack's replica key, so the peer region can read them when this region is down.
@@ -67,7 +78,7 @@ class SecretStore(pulumi.ComponentResource):
                         region=args.replica_region, kms_key_id=args.replica_kms_key_arn
                     )
                 ],
-                tags={**args.tags, "secret": key.replace("/", "-")},
+                tags={**args.tags, "secret": key.replace("/", "-"), **_issuer(key, args)},
                 opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
             )
             for key, description in sorted(args.secrets.items())
