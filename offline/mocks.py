@@ -436,6 +436,7 @@ def _accelerator_part(c: Ctx) -> tuple[str, dict[str, Any]]:
     "cloudflare:index/loadBalancerPool:LoadBalancerPool",
     "cloudflare:index/loadBalancer:LoadBalancer",
     "cloudflare:index/dnsRecord:DnsRecord",
+    "cloudflare:index/ruleset:Ruleset",
 )
 def _cloudflare(c: Ctx) -> tuple[str, dict[str, Any]]:
     return c.digest[:32], {}
@@ -534,6 +535,52 @@ def _eks_cluster(c: Ctx) -> tuple[str, dict[str, Any]]:
         "clusterSecurityGroupId": f"sg-{c.hexid()}",
         "oidcIssuer": endpoint.removeprefix("https://"),
     }
+
+
+@handles("aws:sns/topic:Topic")
+def _sns_topic(c: Ctx) -> tuple[str, dict[str, Any]]:
+    """SNS's id is the topic ARN, which ends in the topic's name (no resource type)."""
+    name = c.inputs.get("name") or f"{c.name}-{c.hexid(7)}"
+    arn = c.arn("sns", name)
+    return arn, {"arn": arn, "name": name, "owner": ACCOUNT_ID}
+
+
+@handles("aws:sns/topicSubscription:TopicSubscription")
+def _sns_subscription(c: Ctx) -> tuple[str, dict[str, Any]]:
+    d = c.digest
+    arn = f"{c.inputs['topic']}:{d[:8]}-{d[8:12]}-{d[12:16]}-{d[16:20]}-{d[20:32]}"
+    return arn, {"arn": arn, "pendingConfirmation": c.inputs.get("protocol") == "email"}
+
+
+@handles("aws:cloudwatch/metricAlarm:MetricAlarm")
+def _metric_alarm(c: Ctx) -> tuple[str, dict[str, Any]]:
+    name = c.inputs.get("name") or f"{c.name}-{c.hexid(7)}"
+    return name, {"arn": c.arn("cloudwatch", f"alarm:{name}")}
+
+
+@handles("aws:wafv2/webAcl:WebAcl")
+def _web_acl(c: Ctx) -> tuple[str, dict[str, Any]]:
+    """WAFv2's id is a UUID, the last part of the ARN (scope/webacl/name/id)."""
+    d = c.digest
+    rid = f"{d[:8]}-{d[8:12]}-{d[12:16]}-{d[16:20]}-{d[20:32]}"
+    scope = "global" if c.inputs.get("scope") == "CLOUDFRONT" else "regional"
+    arn = c.arn("wafv2", f"{scope}/webacl/{c.inputs.get('name') or c.name}/{rid}")
+    return rid, {"arn": arn, "capacity": 0, "lockToken": d[32:40]}
+
+
+@handles("aws:wafv2/webAclAssociation:WebAclAssociation")
+def _web_acl_association(c: Ctx) -> tuple[str, dict[str, Any]]:
+    return f"{c.inputs['webAclArn']},{c.inputs['resourceArn']}", {}
+
+
+@handles("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
+def _web_acl_logging(c: Ctx) -> tuple[str, dict[str, Any]]:
+    return str(c.inputs["resourceArn"]), {}
+
+
+@handles("aws:cloudwatch/logResourcePolicy:LogResourcePolicy")
+def _log_resource_policy(c: Ctx) -> tuple[str, dict[str, Any]]:
+    return str(c.inputs["policyName"]), {}
 
 
 def _kubernetes(c: Ctx) -> tuple[str, dict[str, Any]]:

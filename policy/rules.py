@@ -216,6 +216,7 @@ LOAD_BALANCERS = frozenset(
 )
 LISTENERS = frozenset({"aws:lb/listener:Listener", "aws:alb/listener:Listener"})
 NETWORK_FIREWALL = "aws:networkfirewall/firewall:Firewall"
+NETWORK_FIREWALL_POLICY = "aws:networkfirewall/firewallPolicy:FirewallPolicy"
 TRANSIT_GATEWAY = "aws:ec2transitgateway/transitGateway:TransitGateway"
 ACCELERATOR = "aws:globalaccelerator/accelerator:Accelerator"
 STORAGE_CLASSES = frozenset(
@@ -367,14 +368,25 @@ def eks_secrets_encrypted(res: Res) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
+#: The longest automatic rotation period accepted: a year, AWS's default (KMS accepts 90 to
+#: 2560 days in rotationPeriodInDays).
+MAX_KEY_ROTATION_DAYS = 365
+
+
 def kms_key_rotation(res: Res) -> list[str]:
     """Automatic yearly (or more frequent) rotation of every symmetric customer key."""
     spec = get(res.props, "customerMasterKeySpec") or get(res.props, "keySpec")
     if spec not in (None, "SYMMETRIC_DEFAULT"):
         return []  # AWS rotates only symmetric encryption keys automatically
-    if get(res.props, "enableKeyRotation") is True:
-        return []
-    return [f"KMS key {res.name}: automatic rotation is off (enableKeyRotation must be true)"]
+    if get(res.props, "enableKeyRotation") is not True:
+        return [f"KMS key {res.name}: automatic rotation is off (enableKeyRotation must be true)"]
+    period = get(res.props, "rotationPeriodInDays")  # unset: AWS rotates every 365 days
+    if isinstance(period, int | float) and period > MAX_KEY_ROTATION_DAYS:
+        return [
+            f"KMS key {res.name}: rotates every {_num(period)} days (rotationPeriodInDays must "
+            f"be at most {MAX_KEY_ROTATION_DAYS}: yearly or more often)"
+        ]
+    return []
 
 
 def imdsv2_required(res: Res) -> list[str]:
@@ -546,6 +558,40 @@ def network_firewall_delete_protection(res: Res) -> list[str]:
     return [f"Network Firewall {_label(res)}: delete protection is off (deleteProtection)"]
 
 
+#: The stateless engine's default for packets and fragments no stateless rule matches: hand
+#: them to the stateful engine, where the allow-list is ("aws:pass" would skip it).
+FORWARD_TO_STATEFUL = "aws:forward_to_sfe"
+
+
+def firewall_stateful_inspection(res: Res) -> list[str]:
+    """Every packet reaches the stateful engine, which drops established flows no rule allows."""
+    label = f"Network Firewall policy {_label(res)}"
+    problems = []
+    for key in ("statelessDefaultActions", "statelessFragmentDefaultActions"):
+        actions = strings(res.props, "firewallPolicy", key)
+        if actions != [FORWARD_TO_STATEFUL]:
+            shown = ", ".join(actions) or "not set"
+            problems.append(
+                f"{label}: firewallPolicy.{key} is {shown}; it must be exactly "
+                f"{FORWARD_TO_STATEFUL}, or traffic bypasses the stateful allow-list"
+            )
+    order = get(res.props, "firewallPolicy", "statefulEngineOptions", "ruleOrder")
+    if order != "STRICT_ORDER":
+        problems.append(
+            f"{label}: firewallPolicy.statefulEngineOptions.ruleOrder is "
+            f"{order or 'DEFAULT_ACTION_ORDER (the default)'}; stateful default actions apply "
+            "only with STRICT_ORDER"
+        )
+    stateful = strings(res.props, "firewallPolicy", "statefulDefaultActions")
+    if "aws:drop_established" not in stateful:
+        shown = ", ".join(stateful) or "not set"
+        problems.append(
+            f"{label}: firewallPolicy.statefulDefaultActions is {shown}; it must include "
+            "aws:drop_established, or flows no rule allows pass"
+        )
+    return problems
+
+
 def tgw_no_auto_accept(res: Res) -> list[str]:
     """Shared attachments to the Transit Gateway are accepted explicitly, never automatically."""
     value = get(res.props, "autoAcceptSharedAttachments")
@@ -580,6 +626,17 @@ def _admin_statements(document: Any) -> list[str]:
     return found
 
 
+def _iam_documents(res: Res) -> list[tuple[str, Any]]:
+    """(what, document) of every policy document a role (its inlinePolicies) or a policy
+    resource holds."""
+    if res.type == IAM_ROLE:
+        return [
+            (f"inline policy {_text(p, 'name') or index}", get(p, "policy"))
+            for index, p in enumerate(items(res.props, "inlinePolicies"))
+        ]
+    return [("policy", get(res.props, IAM_DOCUMENTS[res.type]))]
+
+
 def iam_no_wildcard_admin(res: Res) -> list[str]:
     """No IAM statement allows Action "*" on Resource "*" (nor AdministratorAccess)."""
     if res.type in IAM_ATTACHMENTS:
@@ -587,15 +644,8 @@ def iam_no_wildcard_admin(res: Res) -> list[str]:
         if arn.endswith(":policy/AdministratorAccess"):
             return [f"IAM attachment {res.name}: attaches AdministratorAccess (Action '*' on '*')"]
         return []
-    if res.type == IAM_ROLE:
-        documents = [
-            (f"inline policy {_text(p, 'name') or index}", get(p, "policy"))
-            for index, p in enumerate(items(res.props, "inlinePolicies"))
-        ]
-    else:
-        documents = [("policy", get(res.props, IAM_DOCUMENTS[res.type]))]
     problems = []
-    for what, document in documents:
+    for what, document in _iam_documents(res):
         if not document:
             continue
         try:
@@ -607,6 +657,102 @@ def iam_no_wildcard_admin(res: Res) -> list[str]:
             f"IAM {res.name}: {what} statement {sid} allows Action '*' on Resource '*'"
             for sid in sids
         )
+    return problems
+
+
+#: S3 actions on no bucket or object (the account's bucket list and public access block,
+#: Batch Operations jobs, listings of access points, Storage Lens, Access Grants instances):
+#: IAM accepts them only on Resource "*" (Service Authorization Reference, Amazon S3).
+S3_ACCOUNT_ACTIONS = frozenset(
+    {
+        "s3:listallmybuckets",
+        "s3:getaccountpublicaccessblock",
+        "s3:putaccountpublicaccessblock",
+        "s3:createjob",
+        "s3:listjobs",
+        "s3:listaccesspoints",
+        "s3:listaccesspointsforobjectlambda",
+        "s3:listmultiregionaccesspoints",
+        "s3:liststoragelensconfigurations",
+        "s3:liststoragelensgroups",
+        "s3:listaccessgrantsinstances",
+        "s3:listcalleraccessgrants",
+    }
+)
+#: Bucket and object actions a wildcard action (``s3:*``, ``s3:Get*``, ``*``) is matched
+#: against: if it covers one, it grants bucket or object access.
+S3_BUCKET_OBJECT_ACTIONS = (
+    "s3:getobject", "s3:putobject", "s3:deleteobject", "s3:getobjectversion",
+    "s3:deleteobjectversion", "s3:restoreobject", "s3:abortmultipartupload",
+    "s3:listmultipartuploadparts", "s3:getobjecttagging", "s3:putobjecttagging",
+    "s3:getobjectacl", "s3:putobjectacl", "s3:replicateobject", "s3:replicatedelete",
+    "s3:listbucket", "s3:listbucketversions", "s3:listbucketmultipartuploads",
+    "s3:createbucket", "s3:deletebucket", "s3:getbucketlocation", "s3:getbucketpolicy",
+    "s3:putbucketpolicy", "s3:deletebucketpolicy", "s3:getbucketacl", "s3:putbucketacl",
+    "s3:getbucketversioning", "s3:putbucketversioning", "s3:getlifecycleconfiguration",
+    "s3:putlifecycleconfiguration", "s3:getreplicationconfiguration",
+    "s3:putreplicationconfiguration", "s3:getencryptionconfiguration",
+    "s3:putencryptionconfiguration", "s3:getbucketpublicaccessblock",
+    "s3:putbucketpublicaccessblock",
+)  # fmt: skip
+#: Resource patterns that name every bucket or object: "*", and "arn:<partition>:s3:::*"
+#: with or without "/*".
+_EVERY_S3_RESOURCE = re.compile(r"^(\*|arn:[^:]*:s3:::\*(/\*)?)$")
+
+
+def _s3_bucket_object_actions(statement: Any) -> list[str]:
+    """The actions (as written) of an Allow statement that grant an S3 bucket or object
+    action; for NotAction, the bucket and object actions it leaves allowed."""
+    excluded = strings(statement, "NotAction")
+    if excluded:
+        patterns = [p.lower() for p in excluded]
+        return [a for a in S3_BUCKET_OBJECT_ACTIONS
+                if not any(fnmatch.fnmatchcase(a, p) for p in patterns)]  # fmt: skip
+    found = []
+    for action in strings(statement, "Action"):
+        pattern = action.lower()
+        if "*" in pattern or "?" in pattern:
+            if any(fnmatch.fnmatchcase(a, pattern) for a in S3_BUCKET_OBJECT_ACTIONS):
+                found.append(action)
+        elif pattern.startswith("s3:") and pattern not in S3_ACCOUNT_ACTIONS:
+            found.append(action)
+    return found
+
+
+def iam_s3_scoped(res: Res) -> list[str]:
+    """No IAM statement allows an S3 bucket or object action on Resource "*" (or on every
+    bucket, or through NotResource): each names its buckets' ARNs."""
+    problems = []
+    for what, document in _iam_documents(res):
+        if not document:
+            continue
+        try:
+            statements = _statements(document)
+        except json.JSONDecodeError:
+            problems.append(f"IAM {res.name}: {what} is not valid JSON and cannot be checked")
+            continue
+        for index, statement in enumerate(statements):
+            if get(statement, "Effect") not in (None, "Allow"):
+                continue
+            wide = [f"'{r}'" for r in strings(statement, "Resource") if _EVERY_S3_RESOURCE.match(r)]
+            where = f"Resource {', '.join(wide)}" if wide else ""
+            if is_set(statement, "NotResource"):
+                others = ", ".join(strings(statement, "NotResource"))
+                where = f"every resource but {others} (NotResource)"
+            actions = _s3_bucket_object_actions(statement) if where else []
+            if not actions:
+                continue
+            sid = str(get(statement, "Sid") or f"#{index}")
+            excluded = ", ".join(strings(statement, "NotAction"))
+            granted = (
+                f"every S3 bucket and object action but {excluded}"
+                if excluded
+                else ", ".join(actions)
+            )
+            problems.append(
+                f"IAM {res.name}: {what} statement {sid} allows {granted} on {where} "
+                "(S3 bucket and object actions must name their buckets' ARNs)"
+            )
     return problems
 
 
@@ -641,12 +787,16 @@ def stateful_resources_protected(res: Res) -> list[str]:
 # Stack rules
 # --------------------------------------------------------------------------------------------
 
-#: Buckets that receive log deliveries which only work with SSE-S3: ELB access logs and
-#: Global Accelerator flow logs.
+#: Buckets that receive log deliveries which only work with SSE-S3: ELB access logs and S3
+#: server access logs.
 LOG_BUCKET_PATTERNS: Mapping[str, str] = {
     "*-lb-logs-*": "ELB access-log delivery",
-    "*-ga-flow-logs": "Global Accelerator flow-log delivery",
     "*-s3-logs-*": "S3 server access-log delivery",
+}
+#: Log buckets whose delivery writes with a customer key (SSE-KMS like data, so no exception):
+#: log buckets all the same, which need no cross-region replica.
+KMS_LOG_BUCKET_PATTERNS: Mapping[str, str] = {
+    "*-ga-flow-logs": "Global Accelerator flow-log delivery",
 }
 
 
@@ -656,6 +806,13 @@ def _log_delivery(bucket: str) -> str | None:
         if fnmatch.fnmatchcase(bucket, pattern):
             return delivery
     return None
+
+
+def _log_bucket(bucket: str) -> bool:
+    """Whether ``bucket`` receives log deliveries (SSE-S3 or SSE-KMS ones)."""
+    return _log_delivery(bucket) is not None or any(
+        fnmatch.fnmatchcase(bucket, pattern) for pattern in KMS_LOG_BUCKET_PATTERNS
+    )
 
 
 def _of(resources: Iterable[Res], types: str | frozenset[str]) -> list[Res]:
@@ -725,6 +882,48 @@ def s3_access_logging(resources: Sequence[Res]) -> list[Finding]:
                     f"access logs go to {target} in {_region(buckets[target])}, the bucket is "
                     f"in {region}: S3 delivers them only within a region"
                 )
+    return findings
+
+
+SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
+#: Longest schedule for a rotated platform credential (days).
+MAX_ROTATION_DAYS = 90
+
+
+def platform_secrets_rotate(resources: Sequence[Res]) -> list[Finding]:
+    """A secret whose value the platform issues itself (tag issued-by=platform) rotates on a
+    schedule of at most MAX_ROTATION_DAYS, or says it is rotated by hand (tag rotation=manual,
+    the README saying why)."""
+    secrets = _of(resources, SECRET)
+    by_id: dict[str, Res] = {}
+    for secret in secrets:
+        for key in ("arn", "id", "name"):
+            value = _text(secret.props, key)
+            if value:
+                by_id[value] = secret
+    schedules: dict[str, list[Any]] = {}
+    for rotation in _of(resources, SECRET_ROTATION):
+        target = by_id.get(str(_text(rotation.props, "secretId")))
+        if target is not None:
+            days = get(rotation.props, "rotationRules", "automaticallyAfterDays")
+            schedules.setdefault(target.urn, []).append(days)
+    findings = []
+    for secret in secrets:
+        tags = get(secret.props, "tags") or {}
+        if not isinstance(tags, Mapping) or tags.get("issued-by") != "platform":
+            continue
+        name = _text(secret.props, "name") or secret.name
+        days = [d for d in schedules.get(secret.urn, []) if isinstance(d, int | float)]
+        if tags.get("rotation") == "manual" and not days:
+            continue
+        if not days:
+            text = "has no rotation (SecretRotation) nor tag rotation=manual"
+            findings.append(
+                Finding(secret.urn, f"secret {name} is issued by the platform and {text}")
+            )
+        elif max(days) > MAX_ROTATION_DAYS:
+            text = f"rotates every {max(days):g} days, more than {MAX_ROTATION_DAYS}"
+            findings.append(Finding(secret.urn, f"secret {name} {text}"))
     return findings
 
 
@@ -836,7 +1035,7 @@ def s3_cross_region_replica(resources: Sequence[Res]) -> list[Finding]:
     replicas = {target for targets in destinations.values() for target in targets}
     findings = []
     for name, bucket in buckets.items():
-        if _log_delivery(name) or name in replicas:
+        if _log_bucket(name) or name in replicas:
             continue
         targets = destinations.get(name, [])
         if not targets:
@@ -955,6 +1154,232 @@ def pod_identity_role_per_association(resources: Sequence[Res]) -> list[Finding]
 
 
 # --------------------------------------------------------------------------------------------
+# Web application firewall, security group rules
+# --------------------------------------------------------------------------------------------
+
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+WEB_ACL_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+#: The AWS managed rule groups every internet-facing ALB's web ACL runs.
+WAF_REQUIRED_GROUPS = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+)
+SECURITY_GROUP_RULES = frozenset(
+    {
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+        "aws:ec2/securityGroupRule:SecurityGroupRule",
+    }
+)
+#: Groups that may hold rules inline (``ingress``/``egress``), each needing its description.
+SECURITY_GROUPS = frozenset(
+    {"aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"}
+)
+#: The characters AWS accepts in a security group rule's description (255 at most).
+SG_DESCRIPTION = re.compile(r"[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]{1,255}")
+
+
+def _camel(value: Any) -> Any:
+    """A WAF rule in the API's PascalCase (``ruleJson``) as the provider's camelCase."""
+    if isinstance(value, Mapping):
+        return {str(k)[:1].lower() + str(k)[1:]: _camel(v) for k, v in value.items()}
+    if _is_list(value):
+        return [_camel(v) for v in value]
+    return value
+
+
+def _acl_rules(acl: Res) -> list[Any]:
+    """A web ACL's rules, from ``rules`` or its ``ruleJson`` (the API's JSON)."""
+    found = items(acl.props, "rules")
+    text = get(acl.props, "ruleJson")
+    if isinstance(text, str) and text:
+        parsed = json.loads(text)
+        found += [_camel(r) for r in (parsed if _is_list(parsed) else [parsed])]
+    return found
+
+
+def _acl_of(acls: Sequence[Res], arn: str) -> Res | None:
+    """The web ACL an ARN names: by its ``arn`` (a preview's state), else by its id, the last
+    part of the ARN (``.../webacl/<name>/<id>``; offline props are the inputs and the id)."""
+    for acl in acls:
+        if _text(acl.props, "arn") == arn:
+            return acl
+    last = arn.rsplit("/", 1)[-1]
+    return next((a for a in acls if _text(a.props, "id") == last), None)
+
+
+def _web_acl_problems(acl: Res, logged: set[str], arn: str) -> list[str]:
+    label = f"web ACL {_label(acl)}"
+    rules = _acl_rules(acl)
+    groups: dict[str, Any] = {}
+    for rule in rules:
+        statement = get(rule, "statement", "managedRuleGroupStatement")
+        if statement is not None and get(statement, "vendorName") == "AWS":
+            groups[str(get(statement, "name"))] = rule
+    problems = []
+    missing = [g for g in WAF_REQUIRED_GROUPS if g not in groups]
+    if missing:
+        problems.append(f"{label} lacks the AWS managed rule groups {', '.join(missing)}")
+    counting = [
+        g for g in WAF_REQUIRED_GROUPS
+        if g in groups and get(groups[g], "overrideAction", "count") is not None
+    ]  # fmt: skip
+    if counting:
+        problems.append(
+            f"{label} only counts {', '.join(counting)} (overrideAction count): nothing is blocked"
+        )
+    if not any(is_set(r, "statement", "rateBasedStatement") for r in rules):
+        problems.append(f"{label} has no rate-based rule")
+    if arn not in logged:
+        problems.append(
+            f"{label} does not log (no WebAclLoggingConfiguration with a destination for it)"
+        )
+    return problems
+
+
+def alb_waf(resources: Sequence[Res]) -> list[Finding]:
+    """Every internet-facing ALB is associated with a WAFv2 web ACL that runs AWS's common,
+    known-bad-inputs and IP-reputation rule groups and a rate-based rule, and logs."""
+    acls = _of(resources, WEB_ACL)
+    attached: dict[str, list[str]] = {}
+    for association in _of(resources, WEB_ACL_ASSOCIATION):
+        attached.setdefault(str(get(association.props, "resourceArn")), []).append(
+            str(get(association.props, "webAclArn"))
+        )
+    logged = {
+        str(get(c.props, "resourceArn"))
+        for c in _of(resources, WEB_ACL_LOGGING)
+        if is_set(c.props, "logDestinationConfigs")
+    }
+    findings = []
+    for alb in _of(resources, LOAD_BALANCERS):
+        if get(alb.props, "loadBalancerType") not in (None, "application"):
+            continue
+        if get(alb.props, "internal") is True:
+            continue
+        label = f"ALB {_label(alb)}"
+        arns = attached.get(str(get(alb.props, "id")), [])
+        if not arns:
+            findings.append(
+                Finding(alb.urn, f"{label} is internet-facing without a WAFv2 web ACL association")
+            )
+            continue
+        for arn in arns:
+            acl = _acl_of(acls, arn)
+            if acl is None:
+                message = f"{label}: its web ACL {arn} is not a resource of this stack"
+                findings.append(Finding(alb.urn, message))
+                continue
+            findings.extend(
+                Finding(acl.urn, f"{label}: {problem}")
+                for problem in _web_acl_problems(acl, logged, arn)
+            )
+    return findings
+
+
+def security_group_rule_descriptions(res: Res) -> list[str]:
+    """Every security group rule says why it exists, in characters AWS accepts."""
+    if res.type in SECURITY_GROUPS:
+        rules = [
+            (f"{direction}[{index}]", rule)
+            for direction in ("ingress", "egress")
+            for index, rule in enumerate(items(res.props, direction))
+        ]
+        label = f"security group {_label(res)}"
+    else:
+        rules = [("", res.props)]
+        label = f"security group rule {res.name}"
+    problems = []
+    for where, rule in rules:
+        at = f"{label}{f' {where}' if where else ''}"
+        description = get(rule, "description")
+        if not isinstance(description, str) or not description.strip():
+            problems.append(f"{at} has no description saying why it exists")
+        elif not SG_DESCRIPTION.fullmatch(description):
+            problems.append(
+                f"{at}: description {description!r} has characters AWS refuses (allowed: "
+                "letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*; at most 255)"
+            )
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Alerts leave the cluster
+# --------------------------------------------------------------------------------------------
+
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+#: The chart whose Alertmanager the platform configures.
+KUBE_PROMETHEUS_STACK = "kube-prometheus-stack"
+
+
+def _delivers(receiver: Any) -> bool:
+    """Whether an Alertmanager receiver has an integration (``sns_configs``,
+    ``pagerduty_configs``, ``slack_configs``, ``webhook_configs``, ...): one without any, like
+    kube-prometheus-stack's ``null``, sends nothing anywhere."""
+    return isinstance(receiver, Mapping) and any(
+        str(key).endswith("_configs") and is_set(receiver, key) for key in receiver
+    )
+
+
+def _catch_all(route: Any) -> list[str]:
+    """The receivers an alert no route singles out reaches (Alertmanager's ``Route.Match`` for
+    labels no matcher names): the children without matchers, in order, going past those with
+    ``continue``; the route's own receiver when none takes it."""
+    found: list[str] = []
+    for child in items(route, "routes"):
+        if not isinstance(child, Mapping) or any(
+            is_set(child, key) for key in ("matchers", "match", "match_re")
+        ):
+            continue
+        found += _catch_all({"receiver": get(route, "receiver"), **child})
+        if get(child, "continue") is not True:
+            break
+    return found or [str(get(route, "receiver"))]
+
+
+def alerts_leave_the_cluster(res: Res) -> list[str]:
+    """kube-prometheus-stack's Alertmanager sends every alert out of the cluster, and every
+    CloudWatch alarm notifies someone."""
+    if res.type == METRIC_ALARM:
+        name = _text(res.props, "name") or res.name
+        if not is_set(res.props, "alarmActions"):
+            return [f"CloudWatch alarm {name} has no alarm action: nobody hears it"]
+        if get(res.props, "actionsEnabled") is False:
+            return [f"CloudWatch alarm {name} has its actions disabled (actionsEnabled false)"]
+        return []
+    if not str(get(res.props, "chart") or "").rstrip("/").endswith(KUBE_PROMETHEUS_STACK):
+        return []
+    label = f"Alertmanager of release {_text(res.props, 'name') or res.name}"
+    alertmanager = get(res.props, "values", "alertmanager")
+    if get(alertmanager, "enabled") is False:
+        return [f"{label} is disabled: Prometheus's alerts go nowhere"]
+    config = get(alertmanager, "config")
+    if get(config, "route") is None:
+        return [
+            f"{label} keeps the chart's routing: its only receiver 'null' sends nothing out of "
+            "the cluster (set alertmanager.config.route and receivers)"
+        ]
+    receivers = {str(get(r, "name")): r for r in items(config, "receivers")}
+    leaving = sorted(n for n, r in receivers.items() if _delivers(r))
+    if not leaving:
+        names = ", ".join(sorted(receivers)) or "none"
+        return [
+            f"{label} has no receiver with an integration (receivers: {names}): no alert leaves "
+            "the cluster"
+        ]
+    reached = _catch_all(get(config, "route"))
+    if not set(reached) & set(leaving):
+        return [
+            f"{label}: an alert no route singles out ends at {', '.join(reached)}, which sends "
+            f"nothing out of the cluster (route it to {', '.join(leaving)})"
+        ]
+    return []
+
+
+# --------------------------------------------------------------------------------------------
 # Cross-stack rules
 # --------------------------------------------------------------------------------------------
 
@@ -1068,7 +1493,8 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
     ),
     ResourceRule(
         "kms-key-rotation",
-        "Symmetric customer KMS keys rotate automatically (enableKeyRotation). Replica keys "
+        "Symmetric customer KMS keys rotate automatically (enableKeyRotation), at least yearly "
+        "(rotationPeriodInDays at most 365; unset, AWS rotates every 365 days). Replica keys "
         "follow their primary's rotation and are not checked.",
         frozenset({KMS_KEY}),
         kms_key_rotation,
@@ -1128,6 +1554,15 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
         network_firewall_delete_protection,
     ),
     ResourceRule(
+        "firewall-stateful-inspection",
+        "Network Firewall policies send every packet and fragment to the stateful engine "
+        "(stateless default actions exactly aws:forward_to_sfe: aws:pass would bypass the "
+        "allow-list), in STRICT_ORDER, whose default drops established flows no rule allows "
+        "(aws:drop_established).",
+        frozenset({NETWORK_FIREWALL_POLICY}),
+        firewall_stateful_inspection,
+    ),
+    ResourceRule(
         "tgw-no-auto-accept",
         "Transit Gateways do not auto-accept shared attachments.",
         frozenset({TRANSIT_GATEWAY}),
@@ -1146,6 +1581,16 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
         "attachments). Policy JSON computed from unknown ARNs is checked once known.",
         frozenset({*IAM_DOCUMENTS, IAM_ROLE, *IAM_ATTACHMENTS}),
         iam_no_wildcard_admin,
+    ),
+    ResourceRule(
+        "iam-s3-scoped",
+        "No IAM policy statement (inline role, user and group policies, managed policies, "
+        "roles' inlinePolicies) allows an S3 bucket or object action on Resource '*', on every "
+        "bucket (arn:aws:s3:::*) or through NotResource; account-level S3 actions that IAM "
+        "accepts only on '*' (s3:ListAllMyBuckets and the like) are exempt. Policy JSON "
+        "computed from unknown ARNs is checked once known.",
+        frozenset({*IAM_DOCUMENTS, IAM_ROLE}),
+        iam_s3_scoped,
     ),
     ResourceRule(
         "stateful-resources-protected",
@@ -1169,6 +1614,24 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
         frozenset({CLOUDFLARE_POOL}),
         cloudflare_pool_monitor,
     ),
+    ResourceRule(
+        "security-group-rule-descriptions",
+        "Every security group rule (standalone ingress/egress rules, "
+        "SecurityGroupRule, and rules inline in a security group) has a description saying why "
+        "it exists, in the characters AWS accepts (letters, digits, spaces, ._-:/()#,@[]+=&;{}!$*; "
+        "at most 255).",
+        frozenset({*SECURITY_GROUP_RULES, *SECURITY_GROUPS}),
+        security_group_rule_descriptions,
+    ),
+    ResourceRule(
+        "alerts-leave-the-cluster",
+        "kube-prometheus-stack's Alertmanager has a receiver with an integration (SNS, "
+        "PagerDuty, Slack, webhook, ...) that every alert reaches unless a route singles it "
+        "out (the chart's defaults send everything to 'null'), and every CloudWatch metric "
+        "alarm has an enabled alarm action.",
+        frozenset({HELM_RELEASE, METRIC_ALARM}),
+        alerts_leave_the_cluster,
+    ),
 )
 
 _JOIN_NOTE = (
@@ -1191,17 +1654,23 @@ STACK_RULES: tuple[StackRule, ...] = (
     StackRule(
         "s3-sse-kms",
         "Every S3 bucket encrypts by default with SSE-KMS and a customer key, except log "
-        "buckets whose deliveries require SSE-S3 (*-lb-logs-*, *-ga-flow-logs, *-s3-logs-*), "
-        "which may use "
-        "SSE-S3." + _JOIN_NOTE,
+        "buckets whose deliveries require SSE-S3 (*-lb-logs-*, *-s3-logs-*), which may use "
+        "SSE-S3. Global Accelerator flow logs (*-ga-flow-logs) take a customer key." + _JOIN_NOTE,
         s3_sse_kms,
     ),
     StackRule(
         "s3-log-bucket-sse-s3",
         "Advisory: log buckets on SSE-S3 instead of SSE-KMS, the accepted exception for ELB "
-        "access logs and Global Accelerator flow logs." + _JOIN_NOTE,
+        "access logs and S3 server access logs." + _JOIN_NOTE,
         s3_log_bucket_sse_s3,
         ADVISORY,
+    ),
+    StackRule(
+        "platform-secrets-rotate",
+        "Every Secrets Manager secret the platform issues itself (tag issued-by=platform) "
+        f"rotates at least every {MAX_ROTATION_DAYS} days (SecretRotation), or is tagged "
+        "rotation=manual (the README says why and how)." + _JOIN_NOTE,
+        platform_secrets_rotate,
     ),
     StackRule(
         "s3-access-logging",
@@ -1224,6 +1693,14 @@ STACK_RULES: tuple[StackRule, ...] = (
         "vpc-flow-logs",
         "Every VPC has a flow log." + _JOIN_NOTE,
         vpc_flow_logs,
+    ),
+    StackRule(
+        "alb-waf",
+        "Every internet-facing ALB is associated with a WAFv2 web ACL that runs the AWS managed "
+        "rule groups AWSManagedRulesCommonRuleSet, AWSManagedRulesKnownBadInputsRuleSet and "
+        "AWSManagedRulesAmazonIpReputationList (not in count mode) and a rate-based rule, and "
+        "that logs (WebAclLoggingConfiguration)." + _JOIN_NOTE,
+        alb_waf,
     ),
     StackRule(
         "pod-identity-role-per-association",

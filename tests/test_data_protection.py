@@ -38,9 +38,15 @@ def test_keys_rotate_and_the_data_key_has_a_replica_in_the_peer_region(
     stack: tuple[PlanView, str, str],
 ) -> None:
     v, region, peer = stack
-    keys = v.of_type("aws:kms/key:Key")
+    every_key = v.of_type("aws:kms/key:Key")
+    # Every customer key of the stack rotates and waits 30 days when deleted, in its region;
+    # the region's KeyRing holds one per purpose (the alert topic's and the accelerator's
+    # flow-log keys belong to their rooms).
+    assert all(k["inputs"]["enableKeyRotation"] is True for k in every_key)
+    assert all(k["inputs"]["deletionWindowInDays"] == 30 for k in every_key)
+    assert all(k["protect"] and k["retainOnDelete"] for k in every_key)
+    keys = [k for k in every_key if ":KeyRing$" in k["urn"]]
     assert {k["inputs"]["tags"]["purpose"] for k in keys} == {"eks", "logs", "ebs", "data"}
-    assert all(k["inputs"]["enableKeyRotation"] is True for k in keys)
     assert all(k["inputs"]["deletionWindowInDays"] == 30 for k in keys)
     assert all(v.region_of(k) == region for k in keys)
     (replica,) = v.of_type("aws:kms/replicaKey:ReplicaKey")
@@ -48,8 +54,9 @@ def test_keys_rotate_and_the_data_key_has_a_replica_in_the_peer_region(
     assert v.region_of(replica) == peer
 
 
-#: Delivery services write these with SSE-S3 only (ELB access logs, accelerator flow logs,
-#: S3 server access logs).
+#: Log buckets that services deliver to: not data, not replicated (ELB access logs and S3
+#: server access logs on SSE-S3, the only encryption those deliveries write under; the
+#: accelerator's flow logs under a key of their own).
 LOG_BUCKETS = ("-lb-logs-", "-ga-flow-logs", "-s3-logs-")
 
 

@@ -84,14 +84,13 @@ def test_real_plans_report_only_the_log_bucket_exception(documents: Documents) -
                 f"S3 bucket {bucket} uses SSE-S3 (AES256), not SSE-KMS: accepted because "
                 f"{delivery} delivery requires SSE-S3")  # fmt: skip
 
-    elb, ga, s3 = "ELB access-log", "Global Accelerator flow-log", "S3 server access-log"
+    elb, s3 = "ELB access-log", "S3 server access-log"
     assert [(v.policy, v.enforcement, v.stack, v.message) for v in evaluate(documents)] == [
         advisory(EAST, "atnt-unibeam-s3-logs-us-east-1", s3),
         advisory(EAST, "atnt-unibeam-s3-logs-us-east-1-us-west-2", s3),
         advisory(EAST, "atnt-unibeam-lb-logs-us-east-1", elb),
         advisory(WEST, "atnt-unibeam-s3-logs-us-west-2", s3),
         advisory(WEST, "atnt-unibeam-s3-logs-us-west-2-us-east-1", s3),
-        advisory(WEST, "atnt-unibeam-ga-flow-logs", ga),
         advisory(WEST, "atnt-unibeam-lb-logs-us-west-2", elb),
     ]
 
@@ -941,10 +940,10 @@ def test_crossguard_reports_what_the_offline_check_reports(
     """The same rule functions behind both: identical verdicts on the real plans and on
     broken ones."""
     offline, preview_only = compare(servicer, documents)
-    assert (len(offline), preview_only) == (7, set())
+    assert (len(offline), preview_only) == (6, set())
     offline, preview_only = compare(servicer, everything_broken(documents))
-    # 7 advisories, 5 broken rules per stack, both regions active.
-    assert len(offline) == 7 + 2 * 5 + 1
+    # 6 advisories, 5 broken rules per stack, both regions active.
+    assert len(offline) == 6 + 2 * 5 + 1
     # The preview also flags bucket `backup`: unprotected but retainOnDelete, which the
     # offline check counts and a preview cannot see.
     assert preview_only == {
@@ -979,3 +978,369 @@ def test_crossguard_reports_unknown_values_as_not_runnable(
     assert diagnostic.enforcementLevel == proto.ADVISORY
     assert "can't run policy 'alb-https-only'" in diagnostic.message
     assert "string value at .sslPolicy can't be known during preview" in diagnostic.message
+
+
+# ---------------------------------------------------------------------------------------------
+# The API's web application firewall, security group rule descriptions, encrypted flow logs
+# ---------------------------------------------------------------------------------------------
+
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+WAF_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+
+
+def test_internet_facing_alb_without_a_web_acl(documents: Documents) -> None:
+    docs = copy.deepcopy(documents)
+    docs[EAST]["resources"].remove(find(docs, EAST, WAF_ASSOCIATION, "edge-api"))
+    assert caught(docs, "alb-waf") == mandatory(
+        EAST, "ALB atnt-us-east-1-api is internet-facing without a WAFv2 web ACL association"
+    )
+    # An internal ALB needs none (Cloudflare cannot reach it either).
+    internal = broken(docs, EAST, "aws:lb/loadBalancer:LoadBalancer", "edge-alb",
+                      lambda r: r["inputs"].update(internal=True))  # fmt: skip
+    assert caught(internal, "alb-waf") == []
+
+
+def test_web_acl_without_the_managed_groups_a_rate_rule_or_logs(documents: Documents) -> None:
+    def weaken(r: Resource) -> None:
+        rules = r["inputs"]["rules"]
+        r["inputs"]["rules"] = [
+            rule for rule in rules
+            if "rateBasedStatement" not in rule["statement"]
+            and rule["name"] != "AWSManagedRulesKnownBadInputsRuleSet"
+        ]  # fmt: skip
+        common = next(
+            x for x in r["inputs"]["rules"] if x["name"] == "AWSManagedRulesCommonRuleSet"
+        )
+        common["overrideAction"] = {"count": {}}
+
+    docs = broken(documents, WEST, WEB_ACL, "edge-api", weaken)
+    docs[WEST]["resources"].remove(find(docs, WEST, WAF_LOGGING, "edge-api"))
+    acl = "ALB atnt-us-west-2-api: web ACL atnt-us-west-2-api"
+    assert caught(docs, "alb-waf") == mandatory(
+        WEST,
+        f"{acl} lacks the AWS managed rule groups AWSManagedRulesKnownBadInputsRuleSet",
+        f"{acl} only counts AWSManagedRulesCommonRuleSet (overrideAction count): nothing is "
+        "blocked",
+        f"{acl} has no rate-based rule",
+        f"{acl} does not log (no WebAclLoggingConfiguration with a destination for it)",
+    )
+
+
+def test_web_acl_rules_given_as_json_count_too(documents: Documents) -> None:
+    def as_json(r: Resource) -> None:
+        def pascal(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {k[:1].upper() + k[1:]: pascal(v) for k, v in value.items()}
+            return [pascal(v) for v in value] if isinstance(value, list) else value
+
+        r["inputs"]["ruleJson"] = json.dumps([pascal(rule) for rule in r["inputs"].pop("rules")])
+
+    docs = broken(documents, EAST, WEB_ACL, "edge-api", as_json)
+    assert caught(docs, "alb-waf") == []
+
+
+def test_security_group_rules_without_a_reason(documents: Documents) -> None:
+    ingress = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+    egress = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+    docs = broken(documents, EAST, ingress, "edge-alb-in-0",
+                  lambda r: r["inputs"].pop("description"))  # fmt: skip
+    docs = broken(docs, EAST, egress, "edge-nlb-out",
+                  lambda r: r["inputs"].update(description="nodes -> pods"))  # fmt: skip
+    inline = [{"protocol": "-1", "self": True}]
+    docs = broken(docs, EAST, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+                  "network-default-sg", lambda r: r["inputs"].update(ingress=inline))  # fmt: skip
+    assert caught(docs, "security-group-rule-descriptions") == [
+        ("mandatory", EAST, m) for m in (
+            "security group network-default-sg ingress[0] has no description saying why it exists",
+            "security group rule edge-nlb-out: description 'nodes -> pods' has characters AWS "
+            "refuses (allowed: letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*; at most 255)",
+            "security group rule edge-alb-in-0 has no description saying why it exists",
+        )
+    ]  # fmt: skip
+
+
+def test_accelerator_flow_logs_are_no_longer_an_sse_s3_exception(documents: Documents) -> None:
+    def sse_s3(r: Resource) -> None:
+        r["inputs"]["rules"] = [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]
+
+    assert "*-ga-flow-logs" not in rules.LOG_BUCKET_PATTERNS
+    docs = broken(documents, WEST, SSE, "global-edge-flow-logs", sse_s3)
+    assert caught(docs, "s3-sse-kms") == mandatory(
+        WEST, "S3 bucket atnt-unibeam-ga-flow-logs: default encryption is AES256, not SSE-KMS"
+    )
+    assert not any("ga-flow-logs" in m for _, _, m in caught(docs, "s3-log-bucket-sse-s3"))
+    # Still a log bucket: it needs no replica in the peer region.
+    assert not any("ga-flow-logs" in m for _, _, m in caught(docs, "s3-cross-region-replica"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Guards: keys rotated yearly, S3 access scoped to buckets, egress through the stateful engine
+# ---------------------------------------------------------------------------------------------
+
+#: AWS KMS's default rotation period, a year: the longest kms-key-rotation accepts.
+KMS_YEAR_DAYS = 365
+
+
+def test_kms_key_rotated_less_often_than_yearly(documents: Documents) -> None:
+    docs = broken(
+        documents,
+        EAST,
+        "aws:kms/key:Key",
+        "keys-data",
+        lambda r: r["inputs"].update(rotationPeriodInDays=2 * KMS_YEAR_DAYS),
+    )
+    assert caught(docs, "kms-key-rotation") == mandatory(
+        EAST,
+        "KMS key keys-data: rotates every 730 days (rotationPeriodInDays must be at most 365: "
+        "yearly or more often)",
+    )
+
+
+@pytest.mark.parametrize(("days", "found"), [(None, 0), (90, 0), (365, 0), (366, 1), (2560, 1)])
+def test_kms_rotation_period_up_to_a_year_passes(days: int | None, found: int) -> None:
+    props: dict[str, Any] = {"enableKeyRotation": True}
+    if days is not None:
+        props["rotationPeriodInDays"] = days
+    key = rules.Res("aws:kms/key:Key", "k", props, "urn:k")
+    assert len(rules.kms_key_rotation(key)) == found
+
+
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+COMPACTOR = "metrics-thanos-compactor-inline"
+
+
+def _s3_statements(resource: Resource) -> list[tuple[int, dict[str, Any]]]:
+    document = json.loads(resource["inputs"]["policy"])
+    return [(i, s) for i, s in enumerate(document["Statement"])
+            if any(str(a).startswith("s3:") for a in s["Action"])]  # fmt: skip
+
+
+@pytest.mark.parametrize("resource", ["*", "arn:aws:s3:::*", "arn:aws:s3:::*/*"])
+def test_compactor_s3_statement_widened_to_every_resource(
+    documents: Documents, resource: str
+) -> None:
+    """The Thanos compactor's object statement (get, put, delete) on every bucket."""
+    real = find(documents, EAST, ROLE_POLICY, COMPACTOR)
+    (index, objects), *_ = [(i, s) for i, s in _s3_statements(real)
+                            if "s3:DeleteObject" in s["Action"]]  # fmt: skip
+
+    def widen(r: Resource) -> None:
+        document = json.loads(r["inputs"]["policy"])
+        document["Statement"][index]["Resource"] = resource
+        r["inputs"]["policy"] = json.dumps(document)
+
+    docs = broken(documents, EAST, ROLE_POLICY, COMPACTOR, widen)
+    assert caught(docs, "iam-s3-scoped") == mandatory(
+        EAST,
+        f"IAM {COMPACTOR}: policy statement #{index} allows {', '.join(objects['Action'])} on "
+        f"Resource '{resource}' (S3 bucket and object actions must name their buckets' ARNs)",
+    )
+    # The real statements name the bucket: nothing to report.
+    assert caught(documents, "iam-s3-scoped") == []
+
+
+def _iam(document: dict[str, Any], typ: str = "aws:iam/policy:Policy") -> rules.Res:
+    if typ == rules.IAM_ROLE:
+        props = {"inlinePolicies": [{"name": "inline", "policy": json.dumps(document)}]}
+    else:
+        props = {"policy": json.dumps(document)}
+    return rules.Res(typ, "p", props, "urn:p")
+
+
+@pytest.mark.parametrize(
+    ("statement", "typ", "message"),
+    [
+        ({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}, rules.IAM_ROLE,
+         "IAM p: inline policy inline statement #0 allows s3:* on Resource '*'"),
+        ({"Sid": "Read", "Action": ["s3:Get*"], "Resource": ["arn:aws:s3:::*/*"]},
+         "aws:iam/policy:Policy",
+         "IAM p: policy statement Read allows s3:Get* on Resource 'arn:aws:s3:::*/*'"),
+        ({"Effect": "Allow", "Action": "*", "Resource": "*"}, ROLE_POLICY,
+         "IAM p: policy statement #0 allows * on Resource '*'"),
+        ({"Effect": "Allow", "NotAction": ["iam:*"], "Resource": "*"}, ROLE_POLICY,
+         "IAM p: policy statement #0 allows every S3 bucket and object action but iam:* on "
+         "Resource '*'"),
+        ({"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::a/*"},
+         ROLE_POLICY, "IAM p: policy statement #0 allows s3:GetObject on every resource but "
+         "arn:aws:s3:::a/* (NotResource)"),
+    ],
+)  # fmt: skip
+def test_s3_bucket_or_object_actions_on_every_resource(
+    statement: dict[str, Any], typ: str, message: str
+) -> None:
+    assert rules.iam_s3_scoped(_iam({"Statement": [statement]}, typ)) == [
+        f"{message} (S3 bucket and object actions must name their buckets' ARNs)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        # Account-level actions IAM accepts only on "*".
+        {"Effect": "Allow", "Action": ["s3:ListAllMyBuckets", "s3:ListAll*"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*"},
+        {"Effect": "Deny", "Action": "s3:*", "Resource": "*"},
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"},
+        {"Effect": "Allow", "NotAction": ["s3:*"], "Resource": "*"},
+    ],
+)
+def test_scoped_or_account_level_s3_statements_pass(statement: dict[str, Any]) -> None:
+    assert rules.iam_s3_scoped(_iam({"Statement": statement})) == []
+
+
+FIREWALL_POLICY = "aws:networkfirewall/firewallPolicy:FirewallPolicy"
+
+
+def test_firewall_policy_letting_traffic_past_the_stateful_engine(documents: Documents) -> None:
+    def stateless_pass(r: Resource) -> None:
+        r["inputs"]["firewallPolicy"]["statelessDefaultActions"] = ["aws:pass"]
+
+    def fragments_and_default(r: Resource) -> None:
+        policy = r["inputs"]["firewallPolicy"]
+        policy["statelessFragmentDefaultActions"] = ["aws:pass"]
+        policy["statefulDefaultActions"] = ["aws:alert_established"]
+        policy.pop("statefulEngineOptions")
+
+    docs = broken(documents, EAST, FIREWALL_POLICY, "network-egress-policy", stateless_pass)
+    docs = broken(docs, WEST, FIREWALL_POLICY, "network-egress-policy", fragments_and_default)
+    west = "Network Firewall policy atnt-us-west-2-egress-policy: firewallPolicy"
+    assert caught(docs, "firewall-stateful-inspection") == [
+        *mandatory(
+            EAST,
+            "Network Firewall policy atnt-us-east-1-egress-policy: "
+            "firewallPolicy.statelessDefaultActions is aws:pass; it must be exactly "
+            "aws:forward_to_sfe, or traffic bypasses the stateful allow-list",
+        ),
+        *mandatory(
+            WEST,
+            f"{west}.statelessFragmentDefaultActions is aws:pass; it must be exactly "
+            "aws:forward_to_sfe, or traffic bypasses the stateful allow-list",
+            f"{west}.statefulEngineOptions.ruleOrder is DEFAULT_ACTION_ORDER (the default); "
+            "stateful default actions apply only with STRICT_ORDER",
+            f"{west}.statefulDefaultActions is aws:alert_established; it must include "
+            "aws:drop_established, or flows no rule allows pass",
+        ),
+    ]
+    assert caught(documents, "firewall-stateful-inspection") == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Alerts leave the cluster
+# ---------------------------------------------------------------------------------------------
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+KPS = "metrics-kube-prometheus-stack"
+ALERTMANAGER = "Alertmanager of release kube-prometheus-stack"
+
+
+def _alertmanager_config(r: Resource) -> dict[str, Any]:
+    return dict(r["inputs"]["values"]["alertmanager"]["config"])
+
+
+def test_alertmanager_keeping_the_charts_null_route(documents: Documents) -> None:
+    docs = broken(documents, EAST, RELEASE, KPS,
+                  lambda r: r["inputs"]["values"]["alertmanager"].pop("config"))  # fmt: skip
+    assert caught(docs, "alerts-leave-the-cluster") == mandatory(
+        EAST,
+        f"{ALERTMANAGER} keeps the chart's routing: its only receiver 'null' sends nothing out "
+        "of the cluster (set alertmanager.config.route and receivers)",
+    )
+
+
+def test_alertmanager_whose_catch_all_ends_in_null(documents: Documents) -> None:
+    def only_critical_leaves(r: Resource) -> None:
+        route = _alertmanager_config(r)["route"]
+        route["receiver"] = "null"
+        for child in route["routes"]:
+            if child["receiver"] == "sns":
+                child["matchers"] = ['severity = "critical"']
+
+    docs = broken(documents, WEST, RELEASE, KPS, only_critical_leaves)
+    assert caught(docs, "alerts-leave-the-cluster") == mandatory(
+        WEST,
+        f"{ALERTMANAGER}: an alert no route singles out ends at null, which sends nothing out "
+        "of the cluster (route it to sns)",
+    )
+
+
+def test_alertmanager_without_an_integration(documents: Documents) -> None:
+    def no_sns(r: Resource) -> None:
+        for receiver in _alertmanager_config(r)["receivers"]:
+            receiver.pop("sns_configs", None)
+
+    docs = broken(documents, EAST, RELEASE, KPS, no_sns)
+    assert caught(docs, "alerts-leave-the-cluster") == mandatory(
+        EAST,
+        f"{ALERTMANAGER} has no receiver with an integration (receivers: null, sns): no alert "
+        "leaves the cluster",
+    )
+
+
+def test_alarm_without_an_action(documents: Documents) -> None:
+    alarm = "alerting-firewall-drops-us-west-2a"
+    silent = broken(documents, WEST, ALARM, alarm, lambda r: r["inputs"].pop("alarmActions"))
+    assert caught(silent, "alerts-leave-the-cluster") == mandatory(
+        WEST, "CloudWatch alarm atnt-us-west-2-firewall-drops-us-west-2a has no alarm action: "
+        "nobody hears it"
+    )  # fmt: skip
+    muted = broken(documents, WEST, ALARM, alarm,
+                   lambda r: r["inputs"].update(actionsEnabled=False))  # fmt: skip
+    assert caught(muted, "alerts-leave-the-cluster") == mandatory(
+        WEST, "CloudWatch alarm atnt-us-west-2-firewall-drops-us-west-2a has its actions "
+        "disabled (actionsEnabled false)"
+    )  # fmt: skip
+
+
+def test_alerts_reaching_sns_past_the_machines_routes_pass() -> None:
+    sns = {"name": "sns", "sns_configs": [{"topic_arn": rules.UNKNOWN}]}
+    config = {
+        "route": {"receiver": "null", "routes": [
+            {"receiver": "null", "matchers": ['alertname = "Watchdog"']},
+            {"receiver": "sns", "continue": True},
+            {"receiver": "pager", "matchers": ['severity = "critical"']},
+        ]},
+        "receivers": [{"name": "null"}, sns, {"name": "pager", "pagerduty_configs": [{}]}],
+    }  # fmt: skip
+    release = rules.Res(
+        type=RELEASE, name=KPS, urn="urn",
+        props={"chart": "kube-prometheus-stack", "name": "kube-prometheus-stack",
+               "values": {"alertmanager": {"config": config}}},
+    )  # fmt: skip
+    assert rules.alerts_leave_the_cluster(release) == []
+    # A topic still to be created counts as an integration; other charts are not judged.
+    other = rules.Res(type=RELEASE, name="loki", urn="urn", props={"chart": "loki"})
+    assert rules.alerts_leave_the_cluster(other) == []
+
+
+SECRET_TYPE = "aws:secretsmanager/secret:Secret"
+
+
+def test_platform_issued_secret_without_rotation(documents: Documents) -> None:
+    """The Kafka replication password loses its rotation, or Grafana's admin password its
+    reason: both are platform-issued credentials nobody would rotate."""
+
+    def no_reason(r: Resource) -> None:
+        r["inputs"]["tags"].pop("rotation")
+
+    docs = copy.deepcopy(documents)
+    docs[EAST]["resources"] = [
+        r for r in docs[EAST]["resources"]
+        if r["type"] != "aws:secretsmanager/secretRotation:SecretRotation"
+    ]  # fmt: skip
+    docs = broken(docs, EAST, SECRET_TYPE, "secrets-grafana-admin", no_reason)
+    assert caught(docs, "platform-secrets-rotate") == mandatory(
+        EAST,
+        *(f"secret atnt/us-east-1/{key} is issued by the platform and has no rotation "
+          "(SecretRotation) nor tag rotation=manual" for key in ("grafana-admin", "kafka-mirror")),
+    )  # fmt: skip
+
+    def yearly(r: Resource) -> None:
+        r["inputs"]["rotationRules"]["automaticallyAfterDays"] = 365
+
+    rotation = "aws:secretsmanager/secretRotation:SecretRotation"
+    slow = broken(documents, WEST, rotation, "secret-rotation-kafka-mirror", yearly)
+    assert caught(slow, "platform-secrets-rotate") == mandatory(
+        WEST, "secret atnt/us-west-2/kafka-mirror rotates every 365 days, more than 90"
+    )

@@ -46,6 +46,12 @@ def _cluster(**changes: Any) -> dict[str, Any]:
     return {"atnt-platform:cluster": {**base, **changes}}
 
 
+def _observability() -> dict[str, Any]:
+    """The west stack file's observability settings."""
+    config = yaml.safe_load((PROJECT_DIR / "Pulumi.us-west-2.yaml").read_text())["config"]
+    return dict(config["atnt-platform:observability"])
+
+
 def test_real_stack_files_are_valid_and_complementary() -> None:
     east, west = (f.settings for f in read_all(PROJECT_DIR))
     assert (east.region, east.role, east.peer_region) == (EAST, "active", WEST)
@@ -178,6 +184,10 @@ def test_promotion_is_a_role_change_only() -> None:
         (WEST, {"atnt-platform:profiles": {"warm": {"workerGroups": {"kafka": {"minSize": 5}}}}},
          r"atnt-platform:profiles\.warm\.workerGroups\.kafka .* minSize: a managed node group "
          r"is its worker group's fixed baseline .* set nodes"),
+        (WEST, {"atnt-platform:observability": {**_observability(),
+                "alerting": {"slackWebhookSecret": "atnt/us-west-2/slack"}}},
+         r"atnt-platform:observability\.alerting\.slackWebhookSecret = 'atnt/us-west-2/slack' "
+         r".* needs hooks\.slack\.com on network\.egressDomains"),
         (WEST, {"atnt-platform:profiles": {"warm": {"karpenter": {"cpu": 4}}}},
          r"atnt-platform:profiles\.warm\.karpenter\.cpu = 4 .* at least 8 vCPUs: the unibeam "
          r"worker group runs 2 node\(s\) more when active"),
@@ -437,3 +447,128 @@ def test_state_and_secrets_that_would_not_survive_losing_us_east_1_are_refused(
     assert run.returncode == 2
     (line,) = run.stderr.strip().splitlines()
     assert line.startswith("error: Pulumi.yaml: backend s3://atnt-state?region=us-east-1 is in")
+
+
+# ---------------------------------------------------------------------------------------------
+# Audit logs are kept a year
+# ---------------------------------------------------------------------------------------------
+
+#: A year: what the audit logs (EKS control plane, VPC flow logs, Network Firewall) keep.
+AUDIT_DAYS = 365
+
+#: The retention values CloudWatch Logs accepts, as AWS's API reference lists them
+#: (PutRetentionPolicy, retentionInDays: "Possible values are: 1, 3, 5, ... and 3653").
+AWS_RETENTION_VALUES = ("1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, "
+                        "1827, 2192, 2557, 2922, 3288, 3653")  # fmt: skip
+
+
+def _config_key(stack: str, key: str) -> dict[str, Any]:
+    config = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return dict(config[f"atnt-platform:{key}"])
+
+
+def _without_retention() -> dict[str, dict[str, Any]]:
+    """Both stack files with neither retention key set: the defaults decide."""
+    overrides: dict[str, dict[str, Any]] = {}
+    for stack in (EAST, WEST):
+        network = _config_key(stack, "network")
+        cluster = _config_key(stack, "cluster")
+        network.pop("flowLogRetentionDays", None)
+        cluster.pop("logRetentionDays", None)
+        overrides[stack] = {"atnt-platform:network": network, "atnt-platform:cluster": cluster}
+    return overrides
+
+
+#: The audit log groups: EKS control plane, VPC flow logs, Network Firewall alert and flow.
+AUDIT_LOG_GROUPS = ("/aws/eks/", "/aws/vpc/", "/aws/network-firewall/")
+
+
+def _audit_log_groups(view: Any) -> dict[str, Any]:
+    return {
+        r["inputs"]["name"]: r["inputs"].get("retentionInDays")
+        for r in view.of_type("aws:cloudwatch/logGroup:LogGroup")
+        if str(r["inputs"]["name"]).startswith(AUDIT_LOG_GROUPS)
+    }
+
+
+@pytest.mark.parametrize("overrides", [None, _without_retention()], ids=["files", "defaults"])
+def test_audit_log_groups_keep_a_year_in_both_plans(
+    overrides: dict[str, dict[str, Any]] | None,
+) -> None:
+    from tests.conftest import plan_all
+
+    for stack, view in plan_all(overrides).items():
+        groups = _audit_log_groups(view)
+        prefix = f"atnt-{stack}"
+        # Every audit log group of the stack, so the check cannot pass on none.
+        assert set(groups) >= {
+            f"/aws/eks/{prefix}/cluster",
+            f"/aws/vpc/{prefix}/flow-logs",
+            f"/aws/network-firewall/{prefix}-egress/alert",
+            f"/aws/network-firewall/{prefix}-egress/flow",
+        }, stack
+        short = {name: days for name, days in groups.items() if not days or days < AUDIT_DAYS}
+        assert short == {}, f"{stack}: log groups kept less than {AUDIT_DAYS} days: {short}"
+
+
+def test_the_defaults_keep_audit_logs_a_year() -> None:
+    east, west = (f.settings for f in read_all(PROJECT_DIR, _without_retention()))
+    for s in (east, west):
+        assert s.cluster.log_retention_days >= AUDIT_DAYS
+        assert s.network.flow_log_retention_days >= AUDIT_DAYS
+
+
+@pytest.mark.parametrize(
+    ("key", "field", "days", "what"),
+    [
+        ("cluster", "logRetentionDays", 90, "EKS control-plane logs"),
+        ("network", "flowLogRetentionDays", 180,
+         "VPC flow logs and the Network Firewall's alert and flow logs"),
+    ],
+)  # fmt: skip
+def test_a_retention_below_a_year_is_a_warning_naming_the_key(
+    key: str, field: str, days: int, what: str
+) -> None:
+    from config.settings import advisories
+
+    value = {**_config_key(WEST, key), field: days}
+    _, west = (f.settings for f in read_all(PROJECT_DIR, {WEST: {f"atnt-platform:{key}": value}}))
+    notes = [n for n in advisories(west) if "Retention" in n]
+    assert notes == [
+        f"atnt-platform:{key}.{field} is {days} days: {what} are kept less than a year; "
+        f"audit logs are kept at least {AUDIT_DAYS} days (the default)"
+    ]
+    # The real files keep a year: no such warning.
+    east, west = (f.settings for f in read_all(PROJECT_DIR))
+    assert [n for s in (east, west) for n in advisories(s) if "Retention" in n] == []
+
+
+@pytest.mark.parametrize(("key", "field"), [("cluster", "logRetentionDays"),
+                                           ("network", "flowLogRetentionDays")])  # fmt: skip
+@pytest.mark.parametrize("days", [0, 100, 366, 3650])
+def test_a_retention_cloudwatch_does_not_accept_is_refused_naming_key_and_values(
+    key: str, field: str, days: int
+) -> None:
+    value = {**_config_key(WEST, key), field: days}
+    with pytest.raises(SettingsError) as caught:
+        read_all(PROJECT_DIR, {WEST: {f"atnt-platform:{key}": value}})
+    assert str(caught.value) == (
+        f"Pulumi.us-west-2.yaml: atnt-platform:{key}.{field} = {days} is invalid: must be a "
+        f"CloudWatch Logs retention in days, one of {AWS_RETENTION_VALUES}"
+    )
+
+
+def test_alerts_nobody_hears_are_a_warning_until_a_receiver_is_set() -> None:
+    from config.settings import advisories
+
+    def alerting_notes(overrides: dict[str, Any] | None) -> list[str]:
+        _, west = (f.settings for f in read_all(PROJECT_DIR, overrides))
+        return [n for n in advisories(west) if "observability.alerting" in n]
+
+    assert alerting_notes(None) == [
+        "atnt-platform:observability.alerting is not set: alerts reach only the SNS topic "
+        "atnt-us-west-2-alerts, which nobody is subscribed to (add emails, a PagerDuty or a "
+        "Slack secret, or subscribe to the stack output alertTopicArn)"
+    ]
+    subscribed = {**_observability(), "alerting": {"emails": ["oncall@example.com"]}}
+    assert alerting_notes({WEST: {"atnt-platform:observability": subscribed}}) == []

@@ -32,6 +32,9 @@ class EdgeRoutingArgs:
     #: The peer region's provider: the peering's accepter and routes on the peer's side.
     peer_provider: pulumi.ProviderResource
     cloudflare_provider: pulumi.ProviderResource
+    #: SNS topic (this stack's region) the edge's alarms notify: the load balancers' target
+    #: health, and in the edge owner the accelerator's endpoint health. None: no alarms.
+    alert_topic_arn: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +83,9 @@ class EdgeRouting(pulumi.ComponentResource):
                 # ACM's validation record is the same for both regions' certificates: the
                 # stack deployed first (the one that reads no other) creates it.
                 create_validation_record=not edge.owns_global_edge,
+                logs_key_arn=cluster.logs_key_arn,
+                waf_rate_limit=edge.waf.rate_limit,
+                alert_topic_arn=args.alert_topic_arn,
                 cloudflare_provider=args.cloudflare_provider,
                 wait_for=[
                     platform.load_balancer_controller,
@@ -110,6 +116,7 @@ class EdgeRouting(pulumi.ComponentResource):
             "global-edge",
             GlobalEdgeArgs(
                 name_prefix=s.name_prefix,
+                account_id=args.account_id,
                 home=RegionSide(
                     region=s.region,
                     nlb_arn=regional.nlb_arn,
@@ -138,6 +145,8 @@ class EdgeRouting(pulumi.ComponentResource):
                 flow_logs_bucket_name=f"{s.bucket_prefix}-ga-flow-logs",
                 access_log=cluster.access_logs,
                 zone_count=len(s.network.availability_zones),
+                cloudflare_waf=edge.cloudflare_waf,
+                alert_topic_arn=args.alert_topic_arn,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

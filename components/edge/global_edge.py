@@ -1,10 +1,13 @@
 """GlobalEdge: what both regions share, owned by one stack that reads the other's outputs.
 
-- Global Accelerator (dual-stack, flow logs) with a TCP listener for SIM and one endpoint
-  group per region: that region's NLB, client IPs preserved, the configured traffic dial.
+- Global Accelerator (dual-stack, flow logs into a bucket encrypted with a key of its own)
+  with a TCP listener for SIM and one endpoint group per region: that region's NLB, client
+  IPs preserved, the configured traffic dial. Given an alert topic, alarms on the endpoints'
+  health as the accelerator sees it.
 - Cloudflare: an HTTPS monitor of GET /health, one pool per region (origin: its ALB, Host
   header: the API host), and the API host's load balancer steering by least outstanding
-  requests across ``default_pools`` (the active region) with the warm region as fallback.
+  requests across ``default_pools`` (the active region) with the warm region as fallback;
+  optionally Cloudflare's own managed WAF for the API host.
 - Private paths between the regions: Transit Gateway peering (requested here, accepted in the
   peer region through the peer provider) with routes both ways, and each private zone
   associated with the other VPC, so replication (Kafka mirroring, metrics) stays private.
@@ -22,9 +25,13 @@ import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 
 from components._bucket import LogTarget, log_delivery_bucket
-from components._iam import Statement
+from components._iam import Statement, policy_document
 from config.edge import CLOUDFLARE_MONITOR, NLB_HEALTH_CHECK
 
+#: Days a deleted key waits before it is gone (the maximum): time to notice a mistake.
+KEY_DELETION_WINDOW_DAYS = 30
+#: The Cloudflare Managed Ruleset (developers.cloudflare.com/waf/managed-rules/).
+CLOUDFLARE_MANAGED_RULESET_ID = "efb7b8c949ac4650a09736fc376e9aee"
 #: Cloudflare health-check regions near each AWS region.
 CHECK_REGIONS = {"us-east-1": ["ENAM"], "us-east-2": ["ENAM"], "us-west-1": ["WNAM"],
                  "us-west-2": ["WNAM"]}  # fmt: skip
@@ -50,6 +57,7 @@ class GlobalEdgeArgs:
     """Inputs for GlobalEdge."""
 
     name_prefix: str
+    account_id: pulumi.Input[str]
     #: This stack's region (the accelerator's API region) and the peer it reads.
     home: RegionSide
     peer: RegionSide
@@ -73,6 +81,11 @@ class GlobalEdgeArgs:
     access_log: LogTarget
     #: Availability zones (private route tables) per region; the same in both (checked).
     zone_count: int
+    #: Deploy Cloudflare's managed WAF ruleset in the zone, for the API host.
+    cloudflare_waf: bool = False
+    #: SNS topic (in this stack's region, where Global Accelerator publishes its metrics) the
+    #: accelerator's endpoint-health alarms notify; None: no alarms.
+    alert_topic_arn: pulumi.Input[str] | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -139,6 +152,8 @@ class GlobalEdge(pulumi.ComponentResource):
     accelerator_dns_name: pulumi.Output[str]
     accelerator_ips: pulumi.Output[list[str]]
     load_balancer_id: pulumi.Output[str]
+    #: The customer key the accelerator's flow logs are encrypted with.
+    flow_logs_key_arn: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: GlobalEdgeArgs, opts: pulumi.ResourceOptions | None = None
@@ -204,10 +219,67 @@ class GlobalEdge(pulumi.ComponentResource):
                 ],
                 opts=child,
             )
+        if args.alert_topic_arn is not None:
+            self._endpoint_alarms(args.alert_topic_arn, accelerator, listener)
         self.accelerator_dns_name = accelerator.dns_name
         self.accelerator_ips = accelerator.ip_sets.apply(
             lambda sets: [ip for s in sets or [] for ip in (s.ip_addresses or [])]
         )
+
+    def _endpoint_alarms(
+        self,
+        topic: pulumi.Input[str],
+        accelerator: aws.globalaccelerator.Accelerator,
+        listener: aws.globalaccelerator.Listener,
+    ) -> None:
+        """Endpoint health as Global Accelerator sees it (AWS/GlobalAccelerator, published in
+        us-west-2 for accelerators that are configured and enabled): per region, an unhealthy
+        NLB; and no healthy endpoint anywhere, when GA gives up choosing and sends to all. GA
+        judges an NLB by its target group, so this is the regions' SIM target health (the
+        regional alarms) seen from the edge, once per region. Dimensions: the accelerator's
+        and listener's ids (the last part of their ARNs) and the endpoint group's region."""
+        args, name = self._args, self._name
+
+        def last(arn: str) -> str:
+            return arn.rsplit("/", 1)[-1]
+
+        ids: dict[str, pulumi.Input[str]] = {
+            "Accelerator": accelerator.arn.apply(last),
+            "Listener": listener.arn.apply(last),
+        }
+        alarms: list[tuple[str, dict[str, pulumi.Input[str]], str, str, str, int, str, str]] = [
+            (f"sim-{side.region}-unhealthy-endpoint", {**ids, "EndpointGroup": side.region},
+             "UnhealthyEndpointCount", "Maximum", "GreaterThanThreshold", 0, "notBreaching",
+             f"Global Accelerator finds the SIM NLB of {side.region} unhealthy and sends its "
+             "traffic to the other region")
+            for side in (args.home, args.peer)
+        ]  # fmt: skip
+        alarms.append(
+            ("sim-no-healthy-endpoint", ids, "HealthyEndpointCount", "Minimum",
+             "LessThanThreshold", 1, "breaching",
+             "No SIM endpoint is healthy in any region: Global Accelerator spreads SIM traffic "
+             "over all endpoints, healthy or not")
+        )  # fmt: skip
+        for suffix, dimensions, metric, statistic, comparison, threshold, missing, why in alarms:
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{suffix}",
+                name=f"{args.name_prefix}-ga-{suffix}",
+                alarm_description=why,
+                namespace="AWS/GlobalAccelerator",
+                metric_name=metric,
+                dimensions=dimensions,
+                statistic=statistic,
+                period=60,
+                evaluation_periods=3,
+                datapoints_to_alarm=3,
+                comparison_operator=comparison,
+                threshold=threshold,
+                treat_missing_data=missing,
+                alarm_actions=[topic],
+                ok_actions=[topic],
+                tags=args.tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
 
     def _cloudflare(self) -> None:
         args, name = self._args, self._name
@@ -293,6 +365,33 @@ class GlobalEdge(pulumi.ComponentResource):
             ),
         )
         self.load_balancer_id = balancer.id
+        if args.cloudflare_waf:
+            # The zone's entry point of the managed-WAF phase: Pulumi then owns the whole
+            # phase, so rules added there in the dashboard are replaced by this one (import or
+            # delete an existing entry point first). It runs Cloudflare's managed rules (their
+            # default actions) on the API host only.
+            cloudflare.Ruleset(
+                f"{name}-managed-waf",
+                zone_id=args.cloudflare_zone_id,
+                name="Managed WAF entry point",
+                description=f"Cloudflare Managed Ruleset for {args.api_host}",
+                kind="zone",
+                phase="http_request_firewall_managed",
+                rules=[
+                    cloudflare.RulesetRuleArgs(
+                        action="execute",
+                        action_parameters=cloudflare.RulesetRuleActionParametersArgs(
+                            id=CLOUDFLARE_MANAGED_RULESET_ID
+                        ),
+                        expression=f'(http.host eq "{args.api_host}")',
+                        description="Cloudflare Managed Ruleset on the API host",
+                        # A stable rule id: without it every change recreates the rule.
+                        ref="execute_cloudflare_managed_ruleset",
+                        enabled=True,
+                    )
+                ],
+                opts=cf,
+            )
 
     def _peering(self) -> None:
         args, name = self._args, self._name
@@ -350,25 +449,74 @@ class GlobalEdge(pulumi.ComponentResource):
                 opts=child,
             )
 
+    def _flow_logs_key(self) -> aws.kms.Key:
+        """The flow-log bucket's customer key. Global Accelerator's flow logs are vended logs
+        written by delivery.logs.amazonaws.com, which encrypts with a customer key its key
+        policy lets it use (CloudWatch Logs User Guide, "Amazon S3 bucket server-side
+        encryption"), for this account's log deliveries only. GA delivers its logs from
+        us-west-2, the stack's region (the edge owner's, checked)."""
+        args, name = self._args, self._name
+        region = args.home.region
+        key = aws.kms.Key(
+            f"{name}-flow-logs",
+            description=f"{args.name_prefix}: Global Accelerator flow logs",
+            enable_key_rotation=True,
+            rotation_period_in_days=365,
+            deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
+            policy=policy_document(
+                [{"Sid": "AccountAdministersKeyThroughIam", "Effect": "Allow",
+                  "Principal": {"AWS": pulumi.Output.concat("arn:aws:iam::", args.account_id,
+                                                            ":root")},
+                  "Action": "kms:*", "Resource": "*"},
+                 {"Sid": "FlowLogDeliveryEncrypts", "Effect": "Allow",
+                  "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                  "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*",
+                             "kms:GenerateDataKey*", "kms:DescribeKey"],
+                  "Resource": "*",
+                  "Condition": {
+                      "StringEquals": {"aws:SourceAccount": args.account_id},
+                      "ArnLike": {"aws:SourceArn": pulumi.Output.concat(
+                          "arn:aws:logs:", region, ":", args.account_id, ":*")}}}]
+            ),
+            tags={**args.tags, "purpose": "ga-flow-logs"},
+            # A deleted key makes every flow log it encrypted unreadable.
+            opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
+        )  # fmt: skip
+        aws.kms.Alias(
+            f"{name}-flow-logs",
+            name=f"alias/{args.name_prefix}/{region}/ga-flow-logs",
+            target_key_id=key.key_id,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return key
+
     def _flow_logs_bucket(self) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
-        """The accelerator's flow logs (SSE-S3: log delivery cannot use KMS)."""
+        """The accelerator's flow logs, SSE-KMS under the edge's own key (``_flow_logs_key``).
+        The bucket policy admits log delivery for this account only."""
+        args = self._args
+        key = self._flow_logs_key()
+        self.flow_logs_key_arn = key.arn
+        this_account = {"StringEquals": {"aws:SourceAccount": args.account_id}}
 
         def writers(bucket: aws.s3.Bucket) -> list[Statement]:
             return [
                 {"Sid": "FlowLogDelivery", "Effect": "Allow",
                  "Principal": {"Service": "delivery.logs.amazonaws.com"},
                  "Action": "s3:PutObject",
-                 "Resource": pulumi.Output.concat(bucket.arn, "/ga/*")},
+                 "Resource": pulumi.Output.concat(bucket.arn, "/ga/*"),
+                 "Condition": this_account},
                 {"Sid": "FlowLogAclCheck", "Effect": "Allow",
                  "Principal": {"Service": "delivery.logs.amazonaws.com"},
-                 "Action": "s3:GetBucketAcl", "Resource": bucket.arn},
+                 "Action": "s3:GetBucketAcl", "Resource": bucket.arn,
+                 "Condition": this_account},
             ]  # fmt: skip
 
         return log_delivery_bucket(
             f"{self._name}-flow-logs",
-            self._args.flow_logs_bucket_name,
+            args.flow_logs_bucket_name,
             parent=self,
-            tags=self._args.tags,
+            tags=args.tags,
             writers=writers,
-            access_log=self._args.access_log,
+            access_log=args.access_log,
+            kms_key_arn=key.arn,
         )

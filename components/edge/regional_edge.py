@@ -8,7 +8,10 @@
   NLB endpoints by their target groups' health (decisions.md 3).
 - An ALB for the API (HTTPS only, TLS 1.2 minimum with 1.3 preferred), reachable only from
   Cloudflare's published ranges; Cloudflare's load balancer is its only client. Its targets
-  are pod IPs.
+  are pod IPs. An AWS WAF web ACL guards it: AWS's common, known-bad-inputs and IP-reputation
+  rule groups and a rate limit per client address (the one Cloudflare reports), logged to a
+  KMS-encrypted CloudWatch log group kept a year.
+- Given an alert topic, CloudWatch alarms on both target groups' health.
 The AWS Load Balancer Controller registers the targets from TargetGroupBindings. Access logs
 are switched on only once the log bucket's policy lets the load balancers write (ELB checks
 by writing a test object).
@@ -25,8 +28,13 @@ import pulumi_cloudflare as cloudflare
 import pulumi_kubernetes as k8s
 
 from components._bucket import LogTarget, log_delivery_bucket
-from components._iam import Statement
-from config.edge import NLB_HEALTH_CHECK
+from components._iam import Statement, policy_document
+from config.edge import (
+    NLB_HEALTH_CHECK,
+    WAF_LOG_RETENTION_DAYS,
+    WAF_RATE_LIMIT_RANGE,
+    WAF_RATE_WINDOW_SECONDS,
+)
 
 #: TLS 1.3 preferred, TLS 1.2 the minimum, no CBC or SHA-1 suites.
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -36,6 +44,22 @@ SIM_EDGE_SERVICE = "sim-edge"
 SIM_SELECTOR = {"app.kubernetes.io/name": "sim"}
 #: Elastic Load Balancing's log-delivery accounts of regions older than August 2022.
 ELB_LOG_ACCOUNTS = {"us-east-1": "127311923021", "us-west-2": "797873946194"}
+#: AWS managed rule groups of the API's web ACL, by priority (the rate rule comes first).
+WAF_MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesCommonRuleSet",
+)
+#: The header the rate rule counts by. The ALB only admits Cloudflare's ranges, so the
+#: connection's source address is always a Cloudflare edge server: counting by it would put
+#: thousands of clients in one bucket. Cloudflare sets CF-Connecting-IP to the one address
+#: that connected to it, overwriting whatever the client sent; X-Forwarded-For is not used
+#: because Cloudflare appends to a client-sent one, and WAF reads only its first address,
+#: which the client then chooses. (A Worker on another Cloudflare zone reaches us with a
+#: fixed Cloudflare address there; such traffic shares one bucket, which is the safe side.)
+WAF_CLIENT_IP_HEADER = "CF-Connecting-IP"
+#: The WAF log fields never written: credentials the API's clients send.
+WAF_REDACTED_HEADERS = ("authorization", "cookie")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,10 +90,23 @@ class RegionalEdgeArgs:
     #: so exactly one stack creates it in Cloudflare; the others wait for it.
     cloudflare_zone_id: str
     create_validation_record: bool
+    #: The region's CloudWatch Logs key (its policy admits logs.<region>.amazonaws.com for any
+    #: log group of the account): the WAF log group is encrypted with it.
+    logs_key_arn: pulumi.Input[str]
+    #: Requests per client IP per five minutes before the web ACL blocks the client.
+    waf_rate_limit: int
+    waf_log_retention_days: int = WAF_LOG_RETENTION_DAYS
+    #: SNS topic the target-health alarms notify; None: no alarms.
+    alert_topic_arn: pulumi.Input[str] | None = None
     cloudflare_provider: pulumi.ProviderResource | None = None
     #: The Load Balancer Controller (TargetGroupBinding CRD) and the services' namespaces.
     wait_for: Sequence[pulumi.Resource] = ()
     tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        low, high = WAF_RATE_LIMIT_RANGE
+        if not low <= self.waf_rate_limit <= high:
+            raise ValueError(f"waf_rate_limit must be {low} to {high} requests per 5 minutes")
 
 
 class RegionalEdge(pulumi.ComponentResource):
@@ -81,6 +118,8 @@ class RegionalEdge(pulumi.ComponentResource):
     alb_dns_name: pulumi.Output[str]
     sim_target_group_arn: pulumi.Output[str]
     api_target_group_arn: pulumi.Output[str]
+    #: The web ACL associated with the ALB.
+    web_acl_arn: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: RegionalEdgeArgs, opts: pulumi.ResourceOptions | None = None
@@ -92,9 +131,12 @@ class RegionalEdge(pulumi.ComponentResource):
         logs, logs_policy = self._logs_bucket()
 
         # Client IPs are preserved through the accelerator: any IPv4 or IPv6 client may connect.
+        sim_why = "SIM devices reach the SIM listener through Global Accelerator"
         nlb_sg = self._security_group(
             "nlb", "SIM clients (through Global Accelerator) to the NLB",
-            [("0.0.0.0/0", args.sim_port), ("::/0", args.sim_port)], args.sim_node_port,
+            [("0.0.0.0/0", args.sim_port, f"{sim_why} (IPv4, client address preserved)"),
+             ("::/0", args.sim_port, f"{sim_why} (IPv6 clients)")],
+            args.sim_node_port, "the SIM node port on Unibeam nodes (traffic and health checks)",
         )  # fmt: skip
         nlb = aws.lb.LoadBalancer(
             f"{name}-nlb",
@@ -151,9 +193,12 @@ class RegionalEdge(pulumi.ComponentResource):
             opts=child,
         )
 
+        listener_why = {443: "HTTPS listener", 80: "HTTP listener, which only redirects to HTTPS"}
         alb_sg = self._security_group(
             "alb", "Cloudflare to the API ALB",
-            [(r, port) for r in args.cloudflare_ip_ranges for port in (443, 80)], args.api_port,
+            [(r, port, f"Cloudflare edge range {r} proxies API clients to the {listener_why[port]}")
+             for r in args.cloudflare_ip_ranges for port in (443, 80)],
+            args.api_port, "the API pods (pod IPs) for requests and /health checks",
         )  # fmt: skip
         alb = aws.lb.LoadBalancer(
             f"{name}-alb",
@@ -221,6 +266,10 @@ class RegionalEdge(pulumi.ComponentResource):
             opts=child,
         )
 
+        web_acl = self._web_acl(alb)
+        if args.alert_topic_arn is not None:
+            self._target_health_alarms(args.alert_topic_arn, nlb, sim_tg, alb, api_tg)
+
         after = pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for))
         # The Service SIM's node port belongs to: the platform's, so the edge does not depend on
         # how the GitOps chart names or types its own Service. It selects the SIM pods by the
@@ -272,11 +321,21 @@ class RegionalEdge(pulumi.ComponentResource):
         self.nlb_arn, self.nlb_dns_name = nlb.arn, nlb.dns_name
         self.alb_arn, self.alb_dns_name = alb.arn, alb.dns_name
         self.sim_target_group_arn, self.api_target_group_arn = sim_tg.arn, api_tg.arn
-        self.register_outputs({"nlb_arn": nlb.arn, "alb_dns_name": alb.dns_name})
+        self.web_acl_arn = web_acl.arn
+        self.register_outputs(
+            {"nlb_arn": nlb.arn, "alb_dns_name": alb.dns_name, "web_acl_arn": web_acl.arn}
+        )
 
     def _security_group(
-        self, kind: str, description: str, ingress: list[tuple[str, int]], target_port: int
+        self,
+        kind: str,
+        description: str,
+        ingress: list[tuple[str, int, str]],
+        target_port: int,
+        targets: str,
     ) -> aws.ec2.SecurityGroup:
+        """The load balancer's group: ``ingress`` (source, port, why) in, and out only to
+        ``target_port`` in the VPC (``targets`` says what listens there)."""
         args, name = self._args, self._name
         group = aws.ec2.SecurityGroup(
             f"{name}-{kind}",
@@ -285,7 +344,7 @@ class RegionalEdge(pulumi.ComponentResource):
             tags={**args.tags, "Name": f"{args.name_prefix}-{args.region}-{kind}"},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        for i, (source, port) in enumerate(ingress):
+        for i, (source, port, why) in enumerate(ingress):
             ipv6 = ":" in source
             aws.vpc.SecurityGroupIngressRule(
                 f"{name}-{kind}-in-{i}",
@@ -295,9 +354,10 @@ class RegionalEdge(pulumi.ComponentResource):
                 ip_protocol="tcp",
                 from_port=port,
                 to_port=port,
+                description=why,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        # Out only to the targets (pod IPs in this VPC) and their health checks.
+        # Out only to the targets (pod IPs or node ports in this VPC) and their health checks.
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-{kind}-out",
             security_group_id=group.id,
@@ -305,9 +365,177 @@ class RegionalEdge(pulumi.ComponentResource):
             ip_protocol="tcp",
             from_port=target_port,
             to_port=target_port,
+            description=f"The load balancer forwards to {targets}",
             opts=pulumi.ResourceOptions(parent=self),
         )
         return group
+
+    def _web_acl(self, alb: aws.lb.LoadBalancer) -> aws.wafv2.WebAcl:
+        """The API's web ACL, associated with the ALB, logging to a KMS log group."""
+        args, name = self._args, self._name
+        base = f"{args.name_prefix}-{args.region}-api"
+        waf = aws.wafv2
+        child = pulumi.ResourceOptions(parent=self)
+
+        def visibility(metric: str) -> waf.WebAclRuleVisibilityConfigArgs:
+            return waf.WebAclRuleVisibilityConfigArgs(
+                cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+            )
+
+        # Per client: CF-Connecting-IP (see WAF_CLIENT_IP_HEADER). A request whose header holds
+        # no valid address did not come through Cloudflare's proxy, so it counts as matching
+        # (blocked); one without the header at all is not rate-limited (WAF's rule), which is
+        # only Cloudflare's own health checks: the ALB admits nothing but Cloudflare.
+        rate = waf.WebAclRuleArgs(
+            name="rate-per-client-ip",
+            priority=0,
+            action=waf.WebAclRuleActionArgs(block=waf.WebAclRuleActionBlockArgs()),
+            statement=waf.WebAclRuleStatementArgs(
+                rate_based_statement=waf.WebAclRuleStatementRateBasedStatementArgs(
+                    limit=args.waf_rate_limit,
+                    evaluation_window_sec=WAF_RATE_WINDOW_SECONDS,
+                    aggregate_key_type="FORWARDED_IP",
+                    forwarded_ip_config=waf.WebAclRuleStatementRateBasedStatementForwardedIpConfigArgs(
+                        header_name=WAF_CLIENT_IP_HEADER, fallback_behavior="MATCH"
+                    ),
+                )
+            ),
+            visibility_config=visibility(f"{base}-rate-per-client-ip"),
+        )
+        managed = [
+            waf.WebAclRuleArgs(
+                name=group,
+                priority=priority,
+                # The groups' own actions (block) apply.
+                override_action=waf.WebAclRuleOverrideActionArgs(
+                    none=waf.WebAclRuleOverrideActionNoneArgs()  # type: ignore[no-untyped-call]
+                ),
+                statement=waf.WebAclRuleStatementArgs(
+                    managed_rule_group_statement=waf.WebAclRuleStatementManagedRuleGroupStatementArgs(
+                        vendor_name="AWS", name=group
+                    )
+                ),
+                visibility_config=visibility(f"{base}-{group}"),
+            )
+            for priority, group in enumerate(WAF_MANAGED_RULE_GROUPS, start=1)
+        ]
+        acl = waf.WebAcl(
+            f"{name}-api",
+            name=base,
+            description=f"API of {args.api_host} in {args.region}, behind Cloudflare",
+            scope="REGIONAL",
+            default_action=waf.WebAclDefaultActionArgs(allow=waf.WebAclDefaultActionAllowArgs()),
+            rules=[rate, *managed],
+            visibility_config=waf.WebAclVisibilityConfigArgs(
+                cloudwatch_metrics_enabled=True, metric_name=base, sampled_requests_enabled=True
+            ),
+            tags=args.tags,
+            opts=child,
+        )
+        # WAF requires the aws-waf-logs- prefix. The logs key's policy admits CloudWatch Logs
+        # of this region for every log group of the account (KeyRing).
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-waf",
+            name=f"aws-waf-logs-{base}",
+            retention_in_days=args.waf_log_retention_days,
+            kms_key_id=args.logs_key_arn,
+            tags=args.tags,
+            opts=child,
+        )
+        # Log delivery writes as delivery.logs.amazonaws.com. Without a policy of our own WAF
+        # edits one shared account-wide policy (AWSWAF-LOGS) that can outgrow its size limit.
+        account_logs = pulumi.Output.concat(
+            "arn:aws:logs:", args.region, ":", args.account_id, ":*"
+        )
+        delivery = aws.cloudwatch.LogResourcePolicy(
+            f"{name}-waf-logs",
+            policy_name=f"{base}-waf-logs",
+            policy_document=policy_document(
+                [{"Sid": "WafLogDelivery", "Effect": "Allow",
+                  "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                  "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                  "Resource": pulumi.Output.concat(group.arn, ":*"),
+                  "Condition": {"ArnLike": {"aws:SourceArn": account_logs},
+                                "StringEquals": {"aws:SourceAccount": args.account_id}}}]
+            ),
+            opts=child,
+        )  # fmt: skip
+        logging = waf.WebAclLoggingConfiguration(
+            f"{name}-api",
+            resource_arn=acl.arn,
+            log_destination_configs=[group.arn],
+            redacted_fields=[
+                waf.WebAclLoggingConfigurationRedactedFieldArgs(
+                    single_header=waf.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(
+                        name=header
+                    )
+                )
+                for header in WAF_REDACTED_HEADERS
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[delivery]),
+        )
+        # The ACL starts judging the ALB's requests only once it logs: none goes unrecorded.
+        waf.WebAclAssociation(
+            f"{name}-api",
+            resource_arn=alb.arn,
+            web_acl_arn=acl.arn,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[logging]),
+        )
+        return acl
+
+    def _target_health_alarms(
+        self,
+        topic: pulumi.Input[str],
+        nlb: aws.lb.LoadBalancer,
+        sim_tg: aws.lb.TargetGroup,
+        alb: aws.lb.LoadBalancer,
+        api_tg: aws.lb.TargetGroup,
+    ) -> None:
+        """Alarms on the target groups' health, to ``topic`` (and back when it recovers).
+
+        ELB publishes the counts per target group and load balancer every minute; three bad
+        minutes in a row alarm (the NLB's own check needs 95 s to mark a target down). The SIM
+        group has no "unhealthy > 0" alarm: it registers every Unibeam node and, with
+        externalTrafficPolicy Local, only nodes running a SIM pod pass, so unhealthy targets
+        are its normal state. What matters there, and what Global Accelerator acts on, is no
+        healthy target at all.
+        """
+        args, name = self._args, self._name
+        base = f"{args.name_prefix}-{args.region}"
+        checks = (
+            ("sim-no-healthy-targets", "AWS/NetworkELB", nlb, sim_tg, "HealthyHostCount",
+             "Minimum", "LessThanThreshold", 1, "breaching",
+             f"No healthy SIM target in {args.region}: Global Accelerator sends its SIM traffic "
+             "to the other region"),
+            ("api-no-healthy-targets", "AWS/ApplicationELB", alb, api_tg, "HealthyHostCount",
+             "Minimum", "LessThanThreshold", 1, "breaching",
+             f"No healthy API pod behind the ALB in {args.region}: Cloudflare fails over"),
+            ("api-unhealthy-targets", "AWS/ApplicationELB", alb, api_tg, "UnHealthyHostCount",
+             "Maximum", "GreaterThanThreshold", 0, "notBreaching",
+             f"An API pod in {args.region} fails its /health check"),
+        )  # fmt: skip
+        for (suffix, namespace, lb, tg, metric, statistic, comparison, threshold, missing,
+             why) in checks:  # fmt: skip
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{suffix}",
+                name=f"{base}-{suffix}",
+                alarm_description=why,
+                namespace=namespace,
+                metric_name=metric,
+                dimensions={"TargetGroup": tg.arn_suffix, "LoadBalancer": lb.arn_suffix},
+                statistic=statistic,
+                period=60,
+                evaluation_periods=3,
+                datapoints_to_alarm=3,
+                comparison_operator=comparison,
+                threshold=threshold,
+                # No data at all for "no healthy target" means no target is registered.
+                treat_missing_data=missing,
+                alarm_actions=[topic],
+                ok_actions=[topic],
+                tags=args.tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
 
     def _certificate(self) -> pulumi.Output[str]:
         """The API host's ACM certificate, once issued (DNS validation in Cloudflare)."""

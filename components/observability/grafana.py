@@ -11,29 +11,41 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components._helm import pinned_release
-from components._iam import pod_identity, secret_read
+from components._iam import Statement, pod_identity, secret_read
 from config.placement import GroupPlacement
 
 SERVICE_ACCOUNT = "grafana"
 ADMIN_SECRET = "grafana-admin"
 #: Read-only CloudWatch access for the CloudWatch data source (metrics, logs insights, tags).
-CLOUDWATCH_READ = [
+#: Granted on "*": the Service Authorization Reference gives these actions no resource type
+#: (CloudWatch DescribeAlarmsForMetric, ListMetrics, GetMetricData; CloudWatch Logs StopQuery;
+#: EC2 Describe*; Resource Groups Tagging GetResources), so a statement naming resources never
+#: matches them. Logs DescribeLogGroups (lists every group) and GetQueryResults (takes only a
+#: query id) stay on "*" too: a scoped grant that does not match would break the data source.
+CLOUDWATCH_READ_ANY = [
     "cloudwatch:DescribeAlarmsForMetric",
-    "cloudwatch:DescribeAlarmHistory",
-    "cloudwatch:DescribeAlarms",
     "cloudwatch:ListMetrics",
     "cloudwatch:GetMetricData",
-    "cloudwatch:GetInsightRuleReport",
     "logs:DescribeLogGroups",
-    "logs:GetLogGroupFields",
-    "logs:StartQuery",
     "logs:StopQuery",
     "logs:GetQueryResults",
-    "logs:GetLogEvents",
     "ec2:DescribeTags",
     "ec2:DescribeInstances",
     "ec2:DescribeRegions",
     "tag:GetResources",
+]
+#: Actions scoped to this region's alarms (resource type ``alarm``).
+CLOUDWATCH_READ_ALARMS = ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"]
+#: Actions scoped to this region's Contributor Insights rules (``insight-rule``).
+CLOUDWATCH_READ_INSIGHTS = ["cloudwatch:GetInsightRuleReport"]
+#: Actions scoped to this region's log groups (``log-group``; the pattern covers their streams).
+CLOUDWATCH_READ_LOGS = ["logs:GetLogGroupFields", "logs:StartQuery", "logs:GetLogEvents"]
+#: Everything the data source may do.
+CLOUDWATCH_READ = [
+    *CLOUDWATCH_READ_ANY,
+    *CLOUDWATCH_READ_ALARMS,
+    *CLOUDWATCH_READ_INSIGHTS,
+    *CLOUDWATCH_READ_LOGS,
 ]
 
 
@@ -77,10 +89,7 @@ class Grafana(pulumi.ComponentResource):
             cluster_name=args.cluster_name,
             namespace=args.namespace,
             service_account=SERVICE_ACCOUNT,
-            statements=[
-                {"Effect": "Allow", "Action": CLOUDWATCH_READ, "Resource": "*"},
-                *secret_read(args.region, secret_arn),
-            ],
+            statements=[*_cloudwatch_read(args), *secret_read(args.region, secret_arn)],
             tags=args.tags,
             parent=self, after=args.wait_for,
         )  # fmt: skip
@@ -152,3 +161,24 @@ class Grafana(pulumi.ComponentResource):
             },
             "persistence": {"enabled": False},
         }  # fmt: skip
+
+
+def _cloudwatch_read(args: GrafanaArgs) -> list[Statement]:
+    """The CloudWatch data source's permissions, scoped to this region and account wherever
+    the action has a resource type to scope."""
+
+    def arn(service: str, resource: str) -> pulumi.Output[str]:
+        return pulumi.Output.concat(
+            f"arn:aws:{service}:{args.region}:", args.account_id, f":{resource}"
+        )
+
+    return [
+        # "*" is the only resource these actions accept (see CLOUDWATCH_READ_ANY).
+        {"Effect": "Allow", "Action": CLOUDWATCH_READ_ANY, "Resource": "*"},
+        {"Effect": "Allow", "Action": CLOUDWATCH_READ_ALARMS,
+         "Resource": arn("cloudwatch", "alarm:*")},
+        {"Effect": "Allow", "Action": CLOUDWATCH_READ_INSIGHTS,
+         "Resource": arn("cloudwatch", "insight-rule/*")},
+        {"Effect": "Allow", "Action": CLOUDWATCH_READ_LOGS,
+         "Resource": arn("logs", "log-group:*")},
+    ]  # fmt: skip

@@ -2,7 +2,9 @@
 
 - kube-prometheus-stack on Monitor workers: Prometheus keeps a short window on an EBS volume
   and its Thanos sidecar ships blocks to the region's metrics bucket (replicated to the peer
-  region); Alertmanager; node-exporter on every node; kube-state-metrics.
+  region); Alertmanager, configured by Alerting (every alert to the region's SNS topic, with
+  its own Pod Identity; PagerDuty and Slack when configured); node-exporter on every node;
+  kube-state-metrics.
 - Thanos (query, query-frontend, store gateway, compactor) on Monitor workers. Each region's
   query sees both regions: its own sidecars and bucket, and a second store gateway that reads
   the peer region's replica of its bucket, read-only. Exactly one compactor per bucket, never
@@ -24,6 +26,8 @@ import yaml
 
 from components._helm import pinned_release
 from components._iam import Statement, kms_use, pod_identity
+from components.observability.alerting import RECEIVERS, RECEIVERS_DIR, AlertmanagerRouting
+from components.platform.kafka import PAUSE_IMAGE
 from config.placement import EVERY_NODE_TOLERATIONS, GroupPlacement
 from config.versions import THANOS_IMAGE
 
@@ -62,6 +66,9 @@ class MetricsStackArgs:
     mktxp_secret: str = ""
     atlas_metrics_secret: str = ""
     kafka_namespace: str = "kafka"
+    #: Alertmanager's configuration and identity (Alerting); None leaves the chart's, which
+    #: sends nothing anywhere.
+    alertmanager: AlertmanagerRouting | None = None
     #: Node groups, the CSI driver, the Pod Identity agent.
     wait_for: Sequence[pulumi.Resource] = ()
     tags: dict[str, str] = field(default_factory=dict)
@@ -121,11 +128,19 @@ class MetricsStack(pulumi.ComponentResource):
                  "kms:EncryptionContext:aws:s3:arn": peer_arn}}},
         ])  # fmt: skip
         self._identity("cloudwatch-exporter", [
+            # "*": none of these actions has a resource type to scope it to (Service
+            # Authorization Reference: CloudWatch GetMetricData, GetMetricStatistics,
+            # ListMetrics; Resource Groups Tagging GetResources).
             {"Effect": "Allow", "Resource": "*", "Action": [
                 "cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics",
                 "cloudwatch:ListMetrics", "tag:GetResources"]},
         ])  # fmt: skip
 
+        if args.alertmanager is not None:
+            # Alertmanager publishes to SNS with its own Pod Identity: its pods come after.
+            self._after.append(args.alertmanager.association)
+            if args.alertmanager.receiver_secrets:
+                self._receivers(args.alertmanager)
         kps = self._release("kube-prometheus-stack", "kube-prometheus-stack", self._kps_values())
         self._release("thanos", "thanos", self._thanos_values(), depends_on=[kps])
         # The peer's replica bucket is made by the peer stack, which is deployed second from
@@ -260,11 +275,32 @@ class MetricsStack(pulumi.ComponentResource):
                 "thanosService": {"enabled": True},
                 "prometheusSpec": spec,
             },
-            "alertmanager": {"alertmanagerSpec": {**monitor, "replicas": args.prometheus_replicas}},
+            "alertmanager": self._alertmanager_values(),
             "grafana": {"enabled": False},  # Grafana is its own release, on Spot workers
             "kube-state-metrics": monitor,
             "prometheus-node-exporter": {"tolerations": EVERY_NODE_TOLERATIONS},
         }  # fmt: skip
+
+    def _alertmanager_values(self) -> dict[str, Any]:
+        args = self._args
+        spec: dict[str, Any] = {**args.monitor.pod_values(), "replicas": args.prometheus_replicas}
+        routing = args.alertmanager
+        if routing is None:
+            return {"alertmanagerSpec": spec}
+        if routing.receiver_secrets:
+            # The synced Secret exists once operators have put the receivers' values: optional,
+            # so Alertmanager (and the SNS route) never waits for it; the kubelet adds the
+            # files when it appears, and Alertmanager reads them at each notification.
+            spec["volumes"] = [
+                {"name": "receivers", "secret": {"secretName": RECEIVERS, "optional": True}}
+            ]
+            spec["volumeMounts"] = [{"name": "receivers", "mountPath": RECEIVERS_DIR,
+                                     "readOnly": True}]  # fmt: skip
+        return {
+            "serviceAccount": {"create": True, "name": routing.service_account},
+            "config": routing.config,
+            "alertmanagerSpec": spec,
+        }
 
     def _thanos_common(self) -> dict[str, Any]:
         """Every component off; each release turns on what it runs."""
@@ -486,6 +522,85 @@ class MetricsStack(pulumi.ComponentResource):
             "selector": {"matchLabels": labels},
             "endpoints": [{"port": "metrics", "path": "/metrics", "interval": "60s"}],
         }, kps)  # fmt: skip
+
+    def _receivers(self, routing: AlertmanagerRouting) -> None:
+        """The optional receivers' secrets, synced by the CSI driver into one Kubernetes Secret
+        (``RECEIVERS``) that Alertmanager mounts as files. The driver writes a Kubernetes
+        Secret only while a pod mounts the class: this pod exists to do that. It starts once
+        operators have put the values, so Pulumi does not wait for it (as for mktxp)."""
+        args = self._args
+        after = [*self._after]
+        if routing.receivers_association is not None:
+            # Its pod gets credentials only if created after its association.
+            after.append(routing.receivers_association)
+        files = sorted(routing.receiver_secrets)
+        objects = [{"objectName": routing.receiver_secrets[f], "objectType": "secretsmanager",
+                    "objectAlias": f} for f in files]  # fmt: skip
+        provider_class = k8s.apiextensions.CustomResource(
+            f"{self._name}-{RECEIVERS}",
+            api_version="secrets-store.csi.x-k8s.io/v1",
+            kind="SecretProviderClass",
+            metadata={"name": RECEIVERS, "namespace": NAMESPACE},
+            spec={"provider": "aws", "parameters": {
+                "region": args.region, "usePodIdentity": "true",
+                "objects": json.dumps(objects)},
+                "secretObjects": [{"secretName": RECEIVERS, "type": "Opaque",
+                                   "data": [{"objectName": f, "key": f} for f in files]}]},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+        )  # fmt: skip
+        account = k8s.core.v1.ServiceAccount(
+            f"{self._name}-{RECEIVERS}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=RECEIVERS, namespace=NAMESPACE),
+            automount_service_account_token=False,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+        )
+        labels = {"app.kubernetes.io/name": RECEIVERS}
+        core = k8s.core.v1
+        k8s.apps.v1.Deployment(
+            f"{self._name}-{RECEIVERS}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=RECEIVERS, namespace=NAMESPACE, labels=labels,
+                annotations={"pulumi.com/skipAwait": "true"},
+            ),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=1,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+                template=core.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    spec=core.PodSpecArgs(
+                        service_account_name=RECEIVERS,
+                        node_selector=args.monitor.node_selector(),
+                        tolerations=[
+                            core.TolerationArgs(key=t["key"], operator=t["operator"],
+                                                value=t["value"], effect=t["effect"])
+                            for t in args.monitor.tolerations()
+                        ],
+                        security_context=core.PodSecurityContextArgs(
+                            run_as_non_root=True, run_as_user=65535,
+                            seccomp_profile=core.SeccompProfileArgs(type="RuntimeDefault")),
+                        containers=[core.ContainerArgs(
+                            name="pause",
+                            image=PAUSE_IMAGE,
+                            resources=core.ResourceRequirementsArgs(
+                                requests={"cpu": "5m", "memory": "8Mi"},
+                                limits={"memory": "16Mi"}),
+                            security_context=core.SecurityContextArgs(
+                                allow_privilege_escalation=False,
+                                read_only_root_filesystem=True,
+                                capabilities=core.CapabilitiesArgs(drop=["ALL"])),
+                            volume_mounts=[core.VolumeMountArgs(
+                                name="receivers", mount_path="/mnt/receivers", read_only=True)],
+                        )],
+                        volumes=[core.VolumeArgs(name="receivers", csi=core.CSIVolumeSourceArgs(
+                            driver="secrets-store.csi.k8s.io", read_only=True,
+                            volume_attributes={"secretProviderClass": RECEIVERS}))],
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*after, provider_class, account]
+            ),
+        )  # fmt: skip
 
     def _read_secret(self, secret: str) -> Statement:
         return {

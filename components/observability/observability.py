@@ -3,6 +3,8 @@
 The buckets of metrics and logs (each replicated to the peer region), Prometheus with Thanos
 on S3 (this region's history and the peer's replica, so each region sees both), the
 exporters and the alerts failover needs, Loki on S3 with Alloy on every node, and Grafana.
+Alerts leave the cluster through the region's SNS topic (Alerting), which the CloudWatch
+alarms of this room, and of the rooms that read ``ObservabilityOutputs``, notify too.
 """
 
 from __future__ import annotations
@@ -15,13 +17,18 @@ from components._replicated_bucket import ReplicatedBucket, ReplicatedBucketArgs
 from components.cluster.eks import DEFAULT_STORAGE_CLASS
 from components.cluster.regional_cluster import ClusterOutputs
 from components.nodes.node_pools import NodeOutputs
+from components.observability.alerting import Alerting, AlertingArgs, ReplicatedPair
 from components.observability.grafana import ADMIN_SECRET, Grafana, GrafanaArgs
 from components.observability.log_stack import LogStack, LogStackArgs
 from components.observability.metrics_stack import NAMESPACE, MetricsStack, MetricsStackArgs
 from components.platform.cluster_services import KAFKA_NAMESPACE
 from components.platform.platform import PlatformOutputs
 from config.placement import placement_of
+from config.recovery import RPO
 from config.settings import StackSettings
+
+#: The recovery point config/recovery.py assumes for S3: replication alarms fire beyond it.
+S3_RPO = "S3 buckets (Replication Time Control)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,9 +44,20 @@ class ObservabilityArgs:
     peer_provider: pulumi.ProviderResource
 
 
+@dataclass(frozen=True)
+class ObservabilityOutputs:
+    """What the rooms after Observability (and the stack's exports) read of it."""
+
+    #: The region's alert topic (SNS, KMS-encrypted): the action of every CloudWatch alarm.
+    #: Its policy accepts CloudWatch alarms of this account and region.
+    alert_topic_arn: pulumi.Output[str]
+
+
 class Observability(pulumi.ComponentResource):
     """See the module docstring."""
 
+    outputs: ObservabilityOutputs
+    alerting: Alerting
     metrics_bucket: ReplicatedBucket
     log_chunks: ReplicatedBucket
     log_ruler: ReplicatedBucket
@@ -79,6 +97,36 @@ class Observability(pulumi.ComponentResource):
         self.log_ruler = bucket(obs.buckets.log_ruler, obs.logs_retention_days)
         secret_name = f"{s.name_prefix}/{s.region}/{{}}".format
         ready = [*args.nodes.ready, *args.platform.secrets_store]
+        alerting = obs.alerting
+        self.alerting = Alerting(
+            "alerting",
+            AlertingArgs(
+                name_prefix=s.name_prefix,
+                region=s.region,
+                account_id=args.account_id,
+                cluster_name=s.cluster_name,
+                namespace=NAMESPACE,
+                # The firewall RegionalCluster's Network names `<namePrefix>-<region>-egress`
+                # (ClusterOutputs does not carry it); an alarm needs the name, not the resource.
+                firewall_name=f"{s.name_prefix}-{s.region}-egress",
+                availability_zones=s.network.availability_zones,
+                # Every bucket this stack replicates (backup and this room's), by name.
+                replicated_buckets=[
+                    ReplicatedPair(
+                        key=suffix,
+                        source=s.bucket_name(suffix),
+                        destination=s.replica_bucket_name(suffix),
+                    )
+                    for suffix in s.replicated_buckets
+                ],
+                replication_latency_seconds=RPO[S3_RPO].seconds,
+                pagerduty_routing_key_secret=alerting.pagerduty_routing_key_secret,
+                slack_webhook_secret=alerting.slack_webhook_secret,
+                emails=alerting.emails,
+                wait_for=ready,
+            ),
+            opts=child,
+        )
         self.metrics = MetricsStack(
             "metrics",
             MetricsStackArgs(
@@ -105,6 +153,7 @@ class Observability(pulumi.ComponentResource):
                 mktxp_secret=secret_name("mktxp"),
                 atlas_metrics_secret=secret_name("atlas-prometheus"),
                 kafka_namespace=KAFKA_NAMESPACE,
+                alertmanager=self.alerting.alertmanager,
                 wait_for=ready,
             ),
             opts=child,
@@ -148,4 +197,7 @@ class Observability(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.register_outputs({"query_url": self.metrics.query_url})
+        self.outputs = ObservabilityOutputs(alert_topic_arn=self.alerting.topic_arn)
+        self.register_outputs(
+            {"query_url": self.metrics.query_url, "alert_topic_arn": self.alerting.topic_arn}
+        )
