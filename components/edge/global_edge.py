@@ -24,6 +24,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 
+from components._alarms import minute_alarm
 from components._bucket import LogTarget, log_delivery_bucket
 from components._iam import Statement, policy_document
 from config.edge import CLOUDFLARE_MONITOR, NLB_HEALTH_CHECK
@@ -261,24 +262,20 @@ class GlobalEdge(pulumi.ComponentResource):
              "over all endpoints, healthy or not")
         )  # fmt: skip
         for suffix, dimensions, metric, statistic, comparison, threshold, missing, why in alarms:
-            aws.cloudwatch.MetricAlarm(
+            minute_alarm(
                 f"{name}-{suffix}",
-                name=f"{args.name_prefix}-ga-{suffix}",
-                alarm_description=why,
+                alarm_name=f"{args.name_prefix}-ga-{suffix}",
+                description=why,
                 namespace="AWS/GlobalAccelerator",
-                metric_name=metric,
+                metric=metric,
                 dimensions=dimensions,
                 statistic=statistic,
-                period=60,
-                evaluation_periods=3,
-                datapoints_to_alarm=3,
-                comparison_operator=comparison,
+                comparison=comparison,
                 threshold=threshold,
-                treat_missing_data=missing,
-                alarm_actions=[topic],
-                ok_actions=[topic],
+                missing=missing,
+                topic=topic,
                 tags=args.tags,
-                opts=pulumi.ResourceOptions(parent=self),
+                parent=self,
             )
 
     def _cloudflare(self) -> None:

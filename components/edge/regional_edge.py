@@ -27,6 +27,7 @@ import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 import pulumi_kubernetes as k8s
 
+from components._alarms import minute_alarm
 from components._bucket import LogTarget, log_delivery_bucket
 from components._iam import Statement, policy_document
 from config.edge import (
@@ -516,25 +517,21 @@ class RegionalEdge(pulumi.ComponentResource):
         )  # fmt: skip
         for (suffix, namespace, lb, tg, metric, statistic, comparison, threshold, missing,
              why) in checks:  # fmt: skip
-            aws.cloudwatch.MetricAlarm(
+            minute_alarm(
                 f"{name}-{suffix}",
-                name=f"{base}-{suffix}",
-                alarm_description=why,
+                alarm_name=f"{base}-{suffix}",
+                description=why,
                 namespace=namespace,
-                metric_name=metric,
+                metric=metric,
                 dimensions={"TargetGroup": tg.arn_suffix, "LoadBalancer": lb.arn_suffix},
                 statistic=statistic,
-                period=60,
-                evaluation_periods=3,
-                datapoints_to_alarm=3,
-                comparison_operator=comparison,
+                comparison=comparison,
                 threshold=threshold,
                 # No data at all for "no healthy target" means no target is registered.
-                treat_missing_data=missing,
-                alarm_actions=[topic],
-                ok_actions=[topic],
+                missing=missing,
+                topic=topic,
                 tags=args.tags,
-                opts=pulumi.ResourceOptions(parent=self),
+                parent=self,
             )
 
     def _certificate(self) -> pulumi.Output[str]:
