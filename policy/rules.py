@@ -852,6 +852,25 @@ def s3_versioning(resources: Sequence[Res]) -> list[Finding]:
     return findings
 
 
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+#: Days audit logs are kept at least (a year), and the log groups that hold audit logs.
+AUDIT_RETENTION_DAYS = 365
+AUDIT_LOG_GROUPS = ("/aws/eks/*/cluster", "/aws/vpc/*", "/aws/network-firewall/*",
+                    "aws-waf-logs-*")  # fmt: skip
+
+
+def audit_log_retention(res: Res) -> list[str]:
+    """Audit log groups keep their logs at least a year (0 = never expire)."""
+    name = _text(res.props, "name")
+    if name is None or not any(fnmatch.fnmatchcase(name, p) for p in AUDIT_LOG_GROUPS):
+        return []
+    days = get(res.props, "retentionInDays")
+    if isinstance(days, int | float) and 0 < days < AUDIT_RETENTION_DAYS:
+        return [f"log group {name} keeps audit logs {days:g} days, less than a year "
+                f"({AUDIT_RETENTION_DAYS})"]  # fmt: skip
+    return []
+
+
 def s3_access_logging(resources: Sequence[Res]) -> list[Finding]:
     """Every bucket logs the requests it serves into an access-log bucket of its own region;
     an access-log bucket does not log into itself."""
@@ -1469,6 +1488,15 @@ class CrossStackRule:
 
 
 RESOURCE_RULES: tuple[ResourceRule, ...] = (
+    ResourceRule(
+        "audit-log-retention",
+        "Advisory: audit log groups (EKS control plane, VPC flow logs, Network Firewall, WAF) "
+        f"keep their logs at least {AUDIT_RETENTION_DAYS} days; shorter is a configurable "
+        "choice (cluster.logRetentionDays, network.flowLogRetentionDays), not a rule.",
+        frozenset({LOG_GROUP}),
+        audit_log_retention,
+        ADVISORY,
+    ),
     ResourceRule(
         "eks-control-plane-logging",
         "EKS clusters send all five control-plane log types (api, audit, authenticator, "

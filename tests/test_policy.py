@@ -808,7 +808,7 @@ def test_main_builds_the_pack_from_the_catalogue(pack: tuple[ModuleType, mock.Ma
     levels = {p.name: p.enforcement_level for p in built}
     assert levels["failover-in-progress"] is pulumi_policy.EnforcementLevel.ADVISORY
     assert levels["s3-log-bucket-sse-s3"] is pulumi_policy.EnforcementLevel.ADVISORY
-    advisory = {"failover-in-progress", "s3-log-bucket-sse-s3"}
+    advisory = {"failover-in-progress", "s3-log-bucket-sse-s3", "audit-log-retention"}
     assert all(
         level is pulumi_policy.EnforcementLevel.MANDATORY
         for name, level in levels.items()
@@ -1344,3 +1344,17 @@ def test_platform_issued_secret_without_rotation(documents: Documents) -> None:
     assert caught(slow, "platform-secrets-rotate") == mandatory(
         WEST, "secret atnt/us-west-2/kafka-mirror rotates every 365 days, more than 90"
     )
+
+
+def test_audit_logs_kept_less_than_a_year_are_an_advisory(documents: Documents) -> None:
+    def ninety(r: Resource) -> None:
+        r["inputs"]["retentionInDays"] = 90
+
+    log_group = "aws:cloudwatch/logGroup:LogGroup"
+    docs = broken(documents, EAST, log_group, "network-flow-logs", ninety)
+    docs = broken(docs, EAST, log_group, "cluster-control-plane", ninety)
+    assert sorted(caught(docs, "audit-log-retention")) == [
+        ("advisory", EAST, f"log group {name} keeps audit logs 90 days, less than a year (365)")
+        for name in ("/aws/eks/atnt-us-east-1/cluster", "/aws/vpc/atnt-us-east-1/flow-logs")
+    ]
+    assert caught(documents, "audit-log-retention") == []
