@@ -18,7 +18,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from config._model import DOMAIN_RE, Model, cidr
 
 _CF_ID_RE = re.compile(r"^[0-9a-f]{32}$")
-_STACK_REF_RE = re.compile(r"^([\w.-]+/){0,2}[\w.-]+$")
+_STACK_NAME_RE = re.compile(r"^[\w.-]+$")
 
 
 @dataclass(frozen=True)
@@ -190,8 +190,12 @@ class EdgeSettings(Model):
     @field_validator("reads_stack")
     @classmethod
     def _ref(cls, v: str | None) -> str | None:
-        if v is not None and not _STACK_REF_RE.match(v):
-            raise ValueError("must be a stack name, e.g. acme/atnt-platform/us-east-1")
+        if v is not None and not _STACK_NAME_RE.match(v):
+            raise ValueError(
+                "must name the stack only, e.g. us-east-1: the organization and the project "
+                "are the running stack's (its backend login and Pulumi.yaml), so no placeholder "
+                "organization can point the reference at the wrong place"
+            )
         return v
 
     @field_validator("cloudflare_waf", mode="before")
@@ -227,5 +231,5 @@ class EdgeSettings(Model):
 
     @property
     def read_stack_name(self) -> str | None:
-        """The stack part of ``readsStack`` (``us-east-1``)."""
-        return self.reads_stack.rsplit("/", 1)[-1] if self.reads_stack else None
+        """The stack this one reads (``us-east-1``)."""
+        return self.reads_stack

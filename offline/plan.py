@@ -24,6 +24,12 @@ from config.stack_files import SECRET_PLACEHOLDER, StackFile
 from offline.mocks import PlanMocks, RecordingMonitor, Registration
 
 
+#: The organization the offline plan runs in: the one a self-managed backend reports (with
+#: Pulumi Cloud it is the logged-in organization; what the program derives from it, such as
+#: the StackReference's name, follows it there).
+ORGANIZATION = "organization"
+
+
 @dataclass(frozen=True)
 class StackPlan:
     """What one stack registers and exports under mocks."""
@@ -108,7 +114,14 @@ def run_program(
     mocks = PlanMocks(stack, home_region, references)
     monitor = RecordingMonitor(mocks)
     runtime_settings.ROOT.set(None)  # a fresh root Stack resource per run
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(
+        mocks,
+        project=PROJECT,
+        stack=stack,
+        preview=False,
+        monitor=monitor,
+        organization=ORGANIZATION,
+    )
     pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys or []))
     runtime_settings.SETTINGS.rpc_manager.clear()
     runtime_settings.SETTINGS.outputs.clear()

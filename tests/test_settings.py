@@ -259,8 +259,12 @@ def test_promotion_is_a_role_change_only() -> None:
          r"zone unibeam\.com"),
         (WEST, {"atnt-platform:edge": west_edge(activeRegion="eu-west-1")},
          r"atnt-platform:edge\.activeRegion = 'eu-west-1' .* one of us-east-1, us-west-2"),
-        (WEST, {"atnt-platform:edge": west_edge(readsStack="acme/atnt-platform/us-east-2")},
-         r"atnt-platform:edge\.readsStack = 'acme/atnt-platform/us-east-2' .* names no stack"),
+        (WEST, {"atnt-platform:edge": west_edge(readsStack="us-east-2")},
+         r"atnt-platform:edge\.readsStack = 'us-east-2' .* names no stack"),
+        (WEST, {"atnt-platform:edge": west_edge(readsStack="organization/atnt-platform/us-east-1")},
+         r"atnt-platform:edge\.readsStack = 'organization/atnt-platform/us-east-1' .* must name "
+         r"the stack only, e\.g\. us-east-1: the organization and the project are the running "
+         r"stack's"),
         (WEST, {"atnt-platform:edge": west_edge(rtoSeconds=60)},
          r"atnt-platform:edge\.rtoSeconds = 60 .* take up to 95 s"),
         (WEST, {"atnt-platform:edge": west_edge(rtoSeconds=240)},

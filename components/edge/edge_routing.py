@@ -111,7 +111,10 @@ class EdgeRouting(pulumi.ComponentResource):
     ) -> GlobalEdge:
         s, cluster, edge = args.settings, args.cluster, args.settings.edge
         # The one StackReference: this stack reads the other, never the other way round.
-        peer_stack = pulumi.StackReference(reads_stack, opts=pulumi.ResourceOptions(parent=self))
+        # In the running stack's organization and project: the backend the CLI is logged in
+        # to, never a name written down in configuration.
+        reference = f"{pulumi.get_organization()}/{pulumi.get_project()}/{reads_stack}"
+        peer_stack = pulumi.StackReference(reference, opts=pulumi.ResourceOptions(parent=self))
         return GlobalEdge(
             "global-edge",
             GlobalEdgeArgs(
@@ -128,7 +131,7 @@ class EdgeRouting(pulumi.ComponentResource):
                     private_route_table_ids=cluster.private_route_table_ids,
                     private_zone_id=cluster.private_zone_id,
                 ),
-                peer=read_peer(reads_stack, s.peer_region, peer_stack.outputs),
+                peer=read_peer(reference, s.peer_region, peer_stack.outputs),
                 peer_provider=args.peer_provider,
                 cloudflare_provider=args.cloudflare_provider,
                 active_region=edge.active_region or s.region,
