@@ -23,7 +23,6 @@ from config.settings import PROJECT
 from config.stack_files import SECRET_PLACEHOLDER, StackFile
 from offline.mocks import PlanMocks, RecordingMonitor, Registration
 
-
 #: The organization the offline plan runs in: the one a self-managed backend reports (with
 #: Pulumi Cloud it is the logged-in organization; what the program derives from it, such as
 #: the StackReference's name, follows it there).
