@@ -16,7 +16,7 @@ from config.prices import PriceError
 from config.settings import SettingsError
 from config.stack_files import read_all
 from offline import batch
-from offline.chart_values import charts_dir
+from offline.chart_values import ChartsMissing, required_charts_dir
 from offline.cost_doc import cost_entries, promoted_variants, promotion_lines
 from offline.cost_doc import write as write_cost_page
 from offline.diagram import write as write_diagram
@@ -54,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         stack_files = read_all(project)
-        checks = None if args.no_verify else Checks(charts_dir(project), args.prices)
-    except (SettingsError, PriceError) as err:
+        checks = None if args.no_verify else Checks(required_charts_dir(project), args.prices)
+    except (SettingsError, PriceError, ChartsMissing) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

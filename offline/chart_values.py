@@ -67,6 +67,29 @@ def charts_dir(project_dir: Path) -> Path | None:
     return candidate if (candidate / "INDEX.md").is_file() else None
 
 
+class ChartsMissing(RuntimeError):
+    """CI runs without the chart reference data: the checks that need it would be skipped."""
+
+
+def in_ci() -> bool:
+    """Whether this is a CI run (``CI=true``, as GitHub Actions and most CI services set)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def required_charts_dir(project_dir: Path) -> Path | None:
+    """``charts_dir``, except that under ``CI=true`` a missing folder is an error: a CI run
+    that skipped the Helm values and CRD checks would be green without having checked them."""
+    found = charts_dir(project_dir)
+    if found is None and in_ci():
+        where = os.environ.get("ATNT_CHARTS_DIR") or str(project_dir.parent / "shared" / "charts")
+        raise ChartsMissing(
+            f"CI=true and no chart reference data at {where} (an INDEX.md there): build it "
+            '(.ci/fetch-charts, README "The two commands") and set ATNT_CHARTS_DIR, or the '
+            "Helm values and CRD checks would be skipped"
+        )
+    return found
+
+
 @functools.cache
 def cached_defaults(charts: Path, folder: str) -> ChartDefaults:
     """A chart's defaults, read once per run (both stacks and every check use the same)."""

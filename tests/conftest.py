@@ -14,6 +14,7 @@ import yaml
 
 from config.stack_files import StackFile, read_all
 from offline import batch
+from offline.chart_values import ChartsMissing, required_charts_dir
 from offline.plan import _plain, _resource, plan_stack, run_program
 from offline.view import PlanView
 
@@ -22,8 +23,14 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 def pytest_configure() -> None:
     """The run plans some twenty configurations and keeps each plan for the session: as a
-    batch without the cyclic collector (offline.batch) it takes two thirds of the time."""
+    batch without the cyclic collector (offline.batch) it takes two thirds of the time.
+    Under CI=true the chart reference data must be there: the tests that need it would
+    otherwise be skipped and the run green without them."""
     batch()
+    try:
+        required_charts_dir(PROJECT_DIR)
+    except ChartsMissing as err:
+        raise pytest.UsageError(str(err)) from None
 
 
 def west_edge(**changes: Any) -> dict[str, Any]:

@@ -172,3 +172,27 @@ def test_multi_replica_releases_have_a_disruption_budget(
     for part in ("server", "repoServer", "applicationSet"):
         if argocd[part]["replicas"] > 1:
             assert argocd[part]["pdb"]["enabled"] is True, part
+
+
+def test_ci_without_the_chart_reference_data_fails_instead_of_skipping(tmp_path: Path) -> None:
+    """CI=true: a missing charts folder stops `make plan` and the tests (the checks that read
+    it would be skipped and the run green without them); a workstation only skips them."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CI": "true", "ATNT_CHARTS_DIR": str(tmp_path / "missing")}
+    plan = subprocess.run([sys.executable, "-m", "offline", "--out", str(tmp_path / "plan")],
+                          cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False)  # fmt: skip
+    assert plan.returncode == 2
+    assert "CI=true and no chart reference data at" in plan.stderr
+    tests = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
+                            "tests/test_settings.py"], cwd=PROJECT_DIR, env=env,
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    assert tests.returncode != 0
+    assert "CI=true and no chart reference data at" in tests.stdout + tests.stderr
+    env["CI"] = "false"
+    local = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
+                            "tests/test_settings.py"], cwd=PROJECT_DIR, env=env,
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    assert local.returncode == 0
