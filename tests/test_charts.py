@@ -182,17 +182,16 @@ def test_ci_without_the_chart_reference_data_fails_instead_of_skipping(tmp_path:
     import sys
 
     env = {**os.environ, "CI": "true", "ATNT_CHARTS_DIR": str(tmp_path / "missing")}
-    plan = subprocess.run([sys.executable, "-m", "offline", "--out", str(tmp_path / "plan")],
-                          cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False)  # fmt: skip
+
+    def run(*command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", *command], cwd=PROJECT_DIR, env=env,
+                              capture_output=True, text=True, check=False)  # fmt: skip
+
+    plan = run("offline", "--out", str(tmp_path / "plan"))
     assert plan.returncode == 2
     assert "CI=true and no chart reference data at" in plan.stderr
-    tests = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
-                            "tests/test_settings.py"], cwd=PROJECT_DIR, env=env,
-                           capture_output=True, text=True, check=False)  # fmt: skip
+    tests = run("pytest", "--collect-only", "-q", "tests/test_settings.py")
     assert tests.returncode != 0
     assert "CI=true and no chart reference data at" in tests.stdout + tests.stderr
     env["CI"] = "false"
-    local = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
-                            "tests/test_settings.py"], cwd=PROJECT_DIR, env=env,
-                           capture_output=True, text=True, check=False)  # fmt: skip
-    assert local.returncode == 0
+    assert run("pytest", "--collect-only", "-q", "tests/test_settings.py").returncode == 0
