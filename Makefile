@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 STACK  ?= us-east-1
 
-.PHONY: venv plan verify benchmark drill promote failback urns compare test lint check preview up clean
+.PHONY: venv plan verify benchmark drill promote failback urns compare diff test lint check preview up clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -41,6 +41,9 @@ urns: $(STAMP)  ## record the URNs of both stacks (docs/urns); refuses a URN gon
 
 compare: $(STAMP)  ## resources of a git revision and the working tree, by type and name: make compare BASE=main
 	@$(BIN)/python -m offline.compare --base $(or $(BASE),HEAD)
+
+diff: $(STAMP)  ## offline preview of a change: make diff BASE=origin/main (Markdown, also build/diff.md)
+	@$(BIN)/python -m offline.diff --base $(or $(BASE),HEAD)
 
 test: $(STAMP)  ## the test suite (Pulumi mocks, no cloud)
 	@$(BIN)/python -m pytest -q

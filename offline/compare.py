@@ -130,7 +130,7 @@ def render(c: StackComparison) -> list[str]:
     return lines
 
 
-def _plan_tree(tree: Path, out: Path) -> dict[str, Document]:
+def plan_tree(tree: Path, out: Path) -> dict[str, Document]:
     """Plan a tree with its own program; its plan files land in ``out``."""
     run = subprocess.run(
         [sys.executable, "-m", "offline", "--out", str(out), "--no-verify", "--jobs", "2"],
@@ -145,12 +145,15 @@ def _plan_tree(tree: Path, out: Path) -> dict[str, Document]:
     return docs
 
 
-def _export(project: Path, revision: str, into: Path) -> None:
-    archive = subprocess.run(
+def export_tree(project: Path, revision: str, into: Path) -> None:
+    run = subprocess.run(
         ["git", "-C", str(project), "archive", "--format=tar", revision],
         capture_output=True,
-        check=True,
-    ).stdout
+        check=False,
+    )
+    if run.returncode != 0:
+        raise RuntimeError(f"git archive {revision}: {run.stderr.decode().strip()}")
+    archive = run.stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
 
@@ -168,9 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "base"
         base.mkdir()
-        _export(project, args.base, base)
-        before = _plan_tree(base, Path(tmp) / "before")
-        after = _plan_tree(project, Path(tmp) / "after")
+        export_tree(project, args.base, base)
+        before = plan_tree(base, Path(tmp) / "before")
+        after = plan_tree(project, Path(tmp) / "after")
     differ = False
     for stack in sorted(set(before) | set(after)):
         if stack not in before or stack not in after:
