@@ -12,9 +12,16 @@ STACK  ?= us-east-1
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "error: python 3.11+ is required (found $$($(PYTHON) --version))"; exit 1; }
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	@rm -f $(VENV)/.installed-* && touch $@
+	@set -e; started=$$(date +%s); \
+	if ! test -x $(BIN)/python; then \
+	  echo "venv        creating $(VENV) with $$($(PYTHON) --version)"; \
+	  $(PYTHON) -m venv $(VENV); \
+	fi; \
+	count=$$(cat requirements.txt requirements-dev.txt | grep -cvE '^[[:space:]]*(#|-r |$$)'); \
+	echo "venv        installing $$count requirements into $(VENV) (pip; the first time takes minutes)"; \
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt; \
+	rm -f $(VENV)/.installed-*; touch $@; \
+	echo "venv        ready in $$(( $$(date +%s) - started )) s"
 
 venv: $(STAMP)  ## only set up .venv (Pulumi uses it for real previews)
 

@@ -164,6 +164,10 @@ pulumi.export("atlasPrincipals", platform.unibeam_role_arns)
 pulumi.export("loadBalancerControllerRoleArn", platform.load_balancer_controller_role_arn)
 # Subscribe people and tools here: every alert of the region (Alertmanager, alarms) ends up in it.
 pulumi.export("alertTopicArn", observability.alert_topic_arn)
+if platform.partner_tunnels:
+    # What each partner site configures on its router; the keys apart, as a secret.
+    pulumi.export("partnerTunnels", platform.partner_tunnels)
+    pulumi.export("partnerTunnelKeys", pulumi.Output.secret(platform.partner_tunnel_keys))
 if edge.accelerator_dns_name is not None:
     pulumi.export("acceleratorDnsName", edge.accelerator_dns_name)
     pulumi.export("acceleratorIps", edge.accelerator_ips)

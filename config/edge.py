@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from config._model import DOMAIN_RE, Model, cidr
 
@@ -21,33 +20,176 @@ _CF_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 _STACK_NAME_RE = re.compile(r"^[\w.-]+$")
 
 
-@dataclass(frozen=True)
-class TcpHealthCheck:
-    """The spec's accelerator health check: TCP 9506 every 30 s, 5 s timeout, threshold 3."""
+#: The API's health contract, which the Unibeam API service answers: the ALB's target group
+#: and Cloudflare's monitor both probe it (the spec: GET /health, 200, {"status":"UP"}). A
+#: protocol of the service, not a dial: changing it without the service marks every region
+#: unhealthy.
+HEALTH_PATH = "/health"
+HEALTH_STATUS = "200"
+HEALTH_BODY = '{"status":"UP"}'
+#: The SIM path's check protocol: SIM speaks TCP on ``simPort`` and has no HTTP endpoint there.
+SIM_CHECK_PROTOCOL = "TCP"
+#: Cloudflare marks an origin down after this many failed checks in a row, each retried
+#: ``retries`` times first (Cloudflare's default; the spec's retries absorb a lost probe).
+CLOUDFLARE_CONSECUTIVE_DOWN = 1
 
-    protocol: str = "TCP"
-    port: int = 9506
+#: What the APIs accept. Global Accelerator: HealthCheckIntervalSeconds 10 or 30,
+#: ThresholdCount 1-10 (CreateEndpointGroup). Elastic Load Balancing target groups:
+#: HealthCheckIntervalSeconds 5-300, HealthCheckTimeoutSeconds 2-120 and shorter than the
+#: interval, Healthy/UnhealthyThresholdCount 2-10 (CreateTargetGroup). Cloudflare monitors:
+#: timeout 1-10 s, retries 0-5, interval at most 3600 s and at least 10 s (Enterprise; 15 on
+#: Business, 60 on Pro), longer than (retries + 1) x timeout.
+GA_CHECK_INTERVALS = (10, 30)
+ELB_CHECK_INTERVAL = (5, 300)
+ELB_CHECK_TIMEOUT = (2, 120)
+ELB_CHECK_THRESHOLD = (2, 10)
+CLOUDFLARE_CHECK_INTERVAL = (10, 3600)
+CLOUDFLARE_CHECK_TIMEOUT = (1, 10)
+CLOUDFLARE_CHECK_RETRIES = (0, 5)
+
+
+def _whole(v: Any, bounds: tuple[int, int], what: str) -> int:
+    """``v`` as a whole number within ``bounds``, or an error naming the range."""
+    low, high = bounds
+    if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+        raise ValueError(f"must be a whole number, {low} to {high} ({what})")
+    return int(v)
+
+
+class AcceleratorHealthCheck(Model):
+    """``edge.healthChecks.accelerator``: the SIM path's TCP check (the spec: every 30 s,
+    5 s timeout, threshold 3, on port 9506). Global Accelerator judges an NLB endpoint by its
+    target group's health, so these numbers go on every region's SIM target group (healthy
+    and unhealthy thresholds both ``threshold``) and on the accelerator's endpoint groups,
+    which check ``edge.simPort`` (decisions.md 3). Global Accelerator has no timeout."""
+
     interval: int = 30
     timeout: int = 5
     threshold: int = 3
 
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _interval(cls, v: Any) -> int:
+        if isinstance(v, bool) or v not in GA_CHECK_INTERVALS:
+            raise ValueError(
+                "must be 10 or 30 seconds (Global Accelerator's only health check intervals; "
+                "the NLB target group takes the same)"
+            )
+        return int(v)
 
-@dataclass(frozen=True)
-class HttpsMonitor:
-    """The spec's Cloudflare check: GET /health, 200, {"status":"UP"}, 60 s, 5 s, 2 retries."""
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, v: Any) -> int:
+        return _whole(v, ELB_CHECK_TIMEOUT, "seconds: an NLB target group's check timeout")
 
-    path: str = "/health"
-    expected_codes: str = "200"
-    expected_body: str = '{"status":"UP"}'
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _threshold(cls, v: Any) -> int:
+        return _whole(v, ELB_CHECK_THRESHOLD, "checks: an NLB target group's thresholds")
+
+    @model_validator(mode="after")
+    def _timeout_within_interval(self) -> AcceleratorHealthCheck:
+        if self.timeout >= self.interval:
+            raise ValueError(
+                f"timeout ({self.timeout} s) must be shorter than interval ({self.interval} s)"
+            )
+        return self
+
+    @property
+    def detection_seconds(self) -> int:
+        """Worst case before Global Accelerator stops sending to a failed NLB: the target
+        group sees ``threshold`` failed checks ``interval`` apart, the last one timing out."""
+        return self.threshold * self.interval + self.timeout
+
+
+class AlbHealthCheck(Model):
+    """``edge.healthChecks.alb``: the API target group's check of each pod's ``/health``
+    (every 15 s, 5 s timeout, 3 checks to turn healthy or unhealthy). Per region; Cloudflare
+    sees an ALB without healthy targets as failing (503)."""
+
+    interval: int = 15
+    timeout: int = 5
+    healthy_threshold: int = 3
+    unhealthy_threshold: int = 3
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _interval(cls, v: Any) -> int:
+        return _whole(v, ELB_CHECK_INTERVAL, "seconds: an ALB target group's check interval")
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, v: Any) -> int:
+        return _whole(v, ELB_CHECK_TIMEOUT, "seconds: an ALB target group's check timeout")
+
+    @field_validator("healthy_threshold", "unhealthy_threshold", mode="before")
+    @classmethod
+    def _threshold(cls, v: Any) -> int:
+        return _whole(v, ELB_CHECK_THRESHOLD, "checks: an ALB target group's thresholds")
+
+    @model_validator(mode="after")
+    def _timeout_within_interval(self) -> AlbHealthCheck:
+        if self.timeout >= self.interval:
+            raise ValueError(
+                f"timeout ({self.timeout} s) must be shorter than interval ({self.interval} s)"
+            )
+        return self
+
+
+class CloudflareMonitor(Model):
+    """``edge.healthChecks.cloudflare``: Cloudflare's HTTPS monitor of each region's ALB
+    (the spec: GET /health every 60 s, 5 s timeout, 2 retries). Edge owner only: the monitor
+    is part of the shared edge."""
+
     interval: int = 60
     timeout: int = 5
     retries: int = 2
-    consecutive_down: int = 1
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _interval(cls, v: Any) -> int:
+        return _whole(
+            v,
+            CLOUDFLARE_CHECK_INTERVAL,
+            "seconds; Cloudflare's plans allow at least 60 on Pro, 15 on Business, 10 on "
+            "Enterprise",
+        )
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, v: Any) -> int:
+        return _whole(v, CLOUDFLARE_CHECK_TIMEOUT, "seconds: Cloudflare's monitor timeout")
+
+    @field_validator("retries", mode="before")
+    @classmethod
+    def _retries(cls, v: Any) -> int:
+        return _whole(v, CLOUDFLARE_CHECK_RETRIES, "Cloudflare's monitor retries")
+
+    @model_validator(mode="after")
+    def _attempts_within_interval(self) -> CloudflareMonitor:
+        attempts = (self.retries + 1) * self.timeout
+        if attempts >= self.interval:
+            raise ValueError(
+                f"interval ({self.interval} s) must be longer than (retries + 1) x timeout "
+                f"= {attempts} s: one check's attempts end before the next check starts"
+            )
+        return self
+
+    @property
+    def detection_seconds(self) -> int:
+        """Worst case before Cloudflare marks a pool down: ``CLOUDFLARE_CONSECUTIVE_DOWN``
+        intervals, each failing check retried ``retries`` times, each attempt timing out."""
+        return self.interval * CLOUDFLARE_CONSECUTIVE_DOWN + self.timeout * (self.retries + 1)
 
 
-#: Global Accelerator uses the NLB target group's check, so it is set there (decisions 3).
-NLB_HEALTH_CHECK = TcpHealthCheck()
-CLOUDFLARE_MONITOR = HttpsMonitor()
+class HealthChecks(Model):
+    """``atnt-platform:edge.healthChecks``: the numbers of every health check the edge acts
+    on; the defaults are the architecture document's."""
+
+    accelerator: AcceleratorHealthCheck = AcceleratorHealthCheck()
+    alb: AlbHealthCheck = AlbHealthCheck()
+    cloudflare: CloudflareMonitor = CloudflareMonitor()
+
 
 #: AWS WAF's bounds of a rate-based rule's limit (API RateBasedStatement.Limit).
 WAF_RATE_LIMIT_RANGE = (10, 2_000_000_000)
@@ -56,18 +198,6 @@ WAF_RATE_WINDOW_SECONDS = 300
 #: Days the WAF logs are kept: a year, like the other audit logs. There is no stack setting
 #: for audit retention yet; this is the one place to change it.
 WAF_LOG_RETENTION_DAYS = 365
-
-
-def ga_detection_seconds(hc: TcpHealthCheck = NLB_HEALTH_CHECK) -> int:
-    """Worst case before Global Accelerator stops sending to a failed NLB: the target group
-    sees ``threshold`` failed checks ``interval`` apart, the last one timing out."""
-    return hc.threshold * hc.interval + hc.timeout
-
-
-def cloudflare_detection_seconds(m: HttpsMonitor = CLOUDFLARE_MONITOR) -> int:
-    """Worst case before Cloudflare marks a pool down: ``consecutive_down`` intervals, each
-    failing check retried ``retries`` times, each attempt timing out."""
-    return m.interval * m.consecutive_down + m.timeout * (m.retries + 1)
 
 
 class WafSettings(Model):
@@ -130,6 +260,8 @@ class EdgeSettings(Model):
     certificate_authority: Literal["google", "lets_encrypt", "ssl_com"] = "google"
     #: The AWS WAF in front of every region's ALB (always on; these are its dials).
     waf: WafSettings = WafSettings()
+    #: The health checks the edge acts on (the architecture's numbers by default).
+    health_checks: HealthChecks = HealthChecks()
     #: Edge owner only: also run Cloudflare's own WAF (the Cloudflare Managed Ruleset, in the
     #: zone's http_request_firewall_managed phase; needs a Pro plan or above). One ruleset per
     #: zone and phase, so the stack that owns the shared edge owns it.
@@ -224,6 +356,13 @@ class EdgeSettings(Model):
     def host_depth(self) -> int:
         """How many labels ``apiHost`` has below the Cloudflare zone (1: a first-level name)."""
         return self.api_host.removesuffix(f".{self.cloudflare_zone}").count(".") + 1
+
+    @property
+    def detection_seconds(self) -> int:
+        """Worst case before the edges stop sending to a failed region: the slower of Global
+        Accelerator (the SIM target group's check) and Cloudflare (its monitor)."""
+        checks = self.health_checks
+        return max(checks.accelerator.detection_seconds, checks.cloudflare.detection_seconds)
 
     @property
     def owns_global_edge(self) -> bool:

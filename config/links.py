@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from config._model import DOMAIN_RE, Model, cidr
+from config.versions import MKTXP_IMAGE, image_problem
 
 #: Kafka versions Strimzi 1.2.0 supports (its kafka-versions.yaml).
 KAFKA_VERSIONS: tuple[str, ...] = ("4.2.0", "4.2.1", "4.3.0", "4.3.1")
@@ -234,7 +235,10 @@ class TwistlockSettings(Model):
     #: Secrets Manager secret (JSON: ``install_bundle``, ``registry_username``,
     #: ``registry_password``) of this region.
     secret_name: str
-    image: str = Field(description="defender image, e.g. registry.twistlock.com/...:defender_34")
+    image: str = Field(
+        description="defender image at a release, e.g. "
+        "registry.twistlock.com/twistlock/defender:defender_34_03_138"
+    )
 
     @field_validator("console_address")
     @classmethod
@@ -250,11 +254,25 @@ class TwistlockSettings(Model):
             raise ValueError("must be a Secrets Manager secret name")
         return v
 
+    @field_validator("image")
+    @classmethod
+    def _image(cls, v: str) -> str:
+        return pinned_image(v)
+
 
 class SecuritySettings(Model):
     """``atnt-platform:security``: runtime protection."""
 
     twistlock: TwistlockSettings | None = None
+
+
+def pinned_image(reference: str) -> str:
+    """An image reference at one release (a version tag or a digest), or an error saying why
+    not: a floating tag deploys whatever upstream publishes next."""
+    problem = image_problem(reference)
+    if problem:
+        raise ValueError(problem)
+    return reference
 
 
 def host_in_zone(host: str, zone: str) -> bool:
@@ -349,7 +367,8 @@ class ObservabilitySettings(Model):
     #: Atlas project whose Prometheus integration (HTTP service discovery) is scraped; its
     #: credentials are in this region's ``atlas-prometheus`` secret.
     atlas_metrics_project_id: str | None = None
-    mktxp_image: str = "ghcr.io/akpw/mktxp:latest"
+    #: The MikroTik exporter's image, run only where ``partners.vpnSites`` exist.
+    mktxp_image: str = MKTXP_IMAGE
     #: Where alerts go besides the region's SNS topic (PagerDuty, Slack, e-mail).
     alerting: AlertingSettings = AlertingSettings()
 
@@ -358,6 +377,11 @@ class ObservabilitySettings(Model):
     def _retention(cls, v: str) -> str:
         duration_days(v)
         return v
+
+    @field_validator("mktxp_image")
+    @classmethod
+    def _mktxp(cls, v: str) -> str:
+        return pinned_image(v)
 
     @field_validator("log_level")
     @classmethod

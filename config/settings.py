@@ -38,7 +38,7 @@ from config._model import region as region_name
 from config.backend import state_problems
 from config.credentials import MissingCredential, required_credentials
 from config.credentials import resolve as resolve_credentials
-from config.edge import EdgeSettings, cloudflare_detection_seconds, ga_detection_seconds
+from config.edge import EdgeSettings
 from config.links import (
     GitOpsSettings,
     KafkaSettings,
@@ -51,6 +51,7 @@ from config.links import (
 )
 from config.machines import shape
 from config.recovery import Recovery, recovery
+from config.regions import zone_problem
 from config.versions import SUPPORTED_KUBERNETES_VERSIONS
 
 PROJECT = "atnt-platform"
@@ -633,14 +634,9 @@ def _check_single_stack(s: StackSettings) -> None:
     f = s.stack_file
     if s.peer_region == s.region:
         raise _fail(f, f"{PROJECT}:peerRegion", s.peer_region, "must differ from aws:region")
-    wrong = [az for az in s.network.availability_zones if not az.startswith(s.region)]
-    if wrong:
-        raise _fail(
-            f,
-            f"{PROJECT}:network.availabilityZones",
-            wrong[0],
-            f"every zone must be in {s.region} (e.g. {s.region}a)",
-        )
+    wrong_zone = zone_problem(s.region, s.network.availability_zones)
+    if wrong_zone:
+        raise _fail(f, f"{PROJECT}:network.availabilityZones", *wrong_zone)
     azs = len(s.network.availability_zones)
     vpc = s.network.vpc_cidr
     for role in ROLES:
@@ -825,7 +821,14 @@ def _check_edge(s: StackSettings) -> None:
         )
     owner_keys = {"activeRegion": edge.active_region, "trafficDials": edge.traffic_dials,
                   "cloudflareAccountId": edge.cloudflare_account_id}  # fmt: skip
-    optional_owner_keys = {"acceleratorAddresses": edge.accelerator_addresses}
+    checks = edge.health_checks
+    optional_owner_keys = {
+        "acceleratorAddresses": edge.accelerator_addresses,
+        # The monitor is part of the shared edge: set elsewhere, it would change nothing.
+        "healthChecks.cloudflare": checks.cloudflare.model_dump(by_alias=True)
+        if "cloudflare" in checks.model_fields_set
+        else None,
+    }
     if not edge.owns_global_edge:
         for name, value in {**owner_keys, **optional_owner_keys}.items():
             if value:
@@ -851,7 +854,7 @@ def _check_edge(s: StackSettings) -> None:
         )
     if edge.read_stack_name == s.stack:
         raise _fail(f, f"{key}.readsStack", edge.reads_stack, "a stack cannot read itself")
-    detection = max(ga_detection_seconds(), cloudflare_detection_seconds())
+    detection = edge.detection_seconds
     if detection > edge.rto_seconds:
         raise _fail(
             f,
@@ -876,7 +879,7 @@ def recovery_of(s: StackSettings) -> Recovery:
         return {svc: profile.services.of(svc).min_replicas for svc in services}
 
     return recovery(
-        max(ga_detection_seconds(), cloudflare_detection_seconds()),
+        s.edge.detection_seconds,
         minimums(s.profiles.warm),
         minimums(s.profiles.active),
         atlas=s.saas.atlas is not None,
@@ -936,6 +939,19 @@ def _check_roles_and_edge(
             f"the edge sends traffic to {active_region} (edge.activeRegion in "
             f"{owner.stack_file}): its role must be 'active'",
         )
+    # Global Accelerator judges each region's NLB by that region's SIM target group, and the
+    # owner's recovery-time check counts the owner's numbers: one check for every region.
+    check = edge.health_checks.accelerator
+    for s in stacks:
+        if s.edge.health_checks.accelerator != check:
+            raise _fail(
+                s.stack_file,
+                f"{PROJECT}:edge.healthChecks.accelerator",
+                s.edge.health_checks.accelerator.model_dump(),
+                f"must equal {owner.stack_file}'s {check.model_dump()}: the accelerator "
+                "judges every region's SIM target group, and the recovery-time check counts "
+                "the edge owner's numbers",
+            )
     warnings = []
     for s in stacks:
         if s.is_active and s.region != active_region:
@@ -1046,6 +1062,8 @@ def check_stack_set(stacks: Iterable[StackSettings]) -> list[str]:
 _DOCUMENTATION_NETS = tuple(
     ipaddress.IPv4Network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
 )
+#: The bucket prefix the stack files ship: S3 names are global, so it is a placeholder too.
+EXAMPLE_BUCKET_PREFIX = "atnt-unibeam"
 
 
 def advisories(s: StackSettings) -> list[str]:
@@ -1076,12 +1094,16 @@ def advisories(s: StackSettings) -> list[str]:
             f"{PROJECT}:allowedAccountIds is empty: any AWS account the credentials point at "
             "will be deployed to"
         )
-    placeholder_ids = [k for k, v in (("cloudflareZoneId", s.edge.cloudflare_zone_id),
-                                      ("cloudflareAccountId", s.edge.cloudflare_account_id))
-                       if v == "0123456789abcdef0123456789abcdef"]  # fmt: skip
-    if placeholder_ids:
+    placeholder_ids = [(k, what) for k, what, v in (
+        ("cloudflareZoneId", "zone id", s.edge.cloudflare_zone_id),
+        ("cloudflareAccountId", "account id", s.edge.cloudflare_account_id),
+    ) if v == "0123456789abcdef0123456789abcdef"]  # fmt: skip
+    notes += [f"{PROJECT}:edge.{k} is a placeholder: put your Cloudflare {what}"
+              for k, what in placeholder_ids]  # fmt: skip
+    if s.bucket_prefix == EXAMPLE_BUCKET_PREFIX:
         notes.append(
-            f"{PROJECT}:edge.{placeholder_ids[0]} is a placeholder: put your Cloudflare id"
+            f"{PROJECT}:bucketPrefix is the example {EXAMPLE_BUCKET_PREFIX}: S3 bucket names are "
+            "global, so put a prefix unique to your organisation"
         )
     if s.gitops is None:
         notes.append(f"{PROJECT}:gitops is not set: no Argo CD Applications for the services")

@@ -40,24 +40,13 @@ class StackFile:
     settings: StackSettings
     runtime_config: dict[str, str]
     secret_keys: tuple[str, ...]
-    #: Warnings about the set of stacks (a failover in progress), shown with every stack.
+    #: Warnings about the set of stacks (a failover in progress): the plan's verdict counts
+    #: each as blocking the stack whose file it names.
     set_warnings: tuple[str, ...] = ()
     #: Provider credentials the file does not hold: the offline plan passes a placeholder,
-    #: a real run needs the secret set (or the provider's environment variable).
+    #: a real run needs the secret set (or the provider's environment variable; the plan's
+    #: verdict says which, config/readiness.py).
     credential_placeholders: tuple[Credential, ...] = ()
-
-    @property
-    def notes(self) -> tuple[str, ...]:
-        """What the summary says about this file beyond its settings' own advisories."""
-        return (
-            *self.set_warnings,
-            *(
-                f"{c.key} is not in {self.path.name}: the offline plan passes a placeholder; "
-                f"set it (pulumi config set --secret {c.key} ... --stack {self.stack}) or "
-                f"export {c.env} before pulumi up"
-                for c in self.credential_placeholders
-            ),
-        )
 
 
 def stack_name(path: Path) -> str:

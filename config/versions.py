@@ -7,6 +7,7 @@ silently), so the allowed list holds only versions in standard support on 2026-1
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 #: Kubernetes minor versions a stack may ask for (EKS standard support, see module docstring).
@@ -116,3 +117,45 @@ KARPENTER_AMI_ALIAS = "al2023@latest"
 
 #: Thanos from the project's own image (the Bitnami chart defaults to a Bitnami build).
 THANOS_IMAGE = {"registry": "quay.io", "repository": "thanos/thanos", "tag": "v0.39.2"}
+
+#: Container images the program names itself (the charts pin theirs through their versions),
+#: each at a released version. mktxp publishes ``<major>.<minor>.<patch>`` tags for its git
+#: tags (its build workflow; v1.2.20, multi-arch incl. arm64); pause 3.10.1 is the sandbox
+#: image of Kubernetes 1.35's kubeadm.
+MKTXP_IMAGE = "ghcr.io/akpw/mktxp:1.2.20"
+PAUSE_IMAGE = "registry.k8s.io/pause:3.10.1"
+#: Chart defaults that float, pinned in our values: kube-prometheus-stack's CRD upgrade job
+#: runs ``busybox:latest``, Loki's gateway ``nginx-unprivileged:1.31-alpine`` (a minor line).
+#: busybox 1.38.0 is what the pinned Grafana chart itself uses.
+KPS_CRD_UPGRADE_BUSYBOX_TAG = "1.38.0"
+LOKI_GATEWAY_NGINX_TAG = "1.31.6-alpine"
+
+#: A tag that names one release: three numeric parts (``v0.39.2``, ``1.2.20``,
+#: ``8.2.3-alpine``, Prisma Cloud's ``defender_34_03_138``). ``latest``, ``stable``, a major
+#: (``1``) or a minor line (``1.31-alpine``, ``3.10``) moves as upstream publishes.
+_RELEASE_TAG = re.compile(r"(?<![0-9])v?\d+[._]\d+[._]\d+")
+_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+def image_tag(reference: str) -> str:
+    """The tag of an image reference (``""`` when it has none; a digest is not a tag)."""
+    name = reference.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else ""
+
+
+def tag_problem(tag: str) -> str | None:
+    """Why a tag does not pin an image to one release; None when it does."""
+    if not tag:
+        return "has no tag (a pull takes whatever latest is then)"
+    if not _RELEASE_TAG.search(tag):
+        return f"has the floating tag {tag!r} (pin a release: major.minor.patch or a digest)"
+    return None
+
+
+def image_problem(reference: str) -> str | None:
+    """Why an image reference does not name one build; None when it does (a release tag,
+    or a ``@sha256:`` digest)."""
+    if _DIGEST.search(reference):
+        return None
+    return tag_problem(image_tag(reference))

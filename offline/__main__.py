@@ -1,4 +1,5 @@
-"""``python -m offline``: validate every stack file, plan each stack, verify, summarize.
+"""``python -m offline``: validate every stack file, plan each stack, verify, summarize, say
+what changed since the last plan, and end with one verdict: ready to deploy, or what blocks it.
 
 Exit status: 0 planned and verified; 2 invalid configuration (one line on stderr); 1 the
 program failed or a mandatory check found something.
@@ -20,7 +21,9 @@ from offline.chart_values import ChartsMissing, required_charts_dir
 from offline.cost_doc import cost_entries, promoted_variants, promotion_lines
 from offline.cost_doc import write as write_cost_page
 from offline.diagram import write as write_diagram
+from offline.diff import read_previous, since_lines
 from offline.parallel import PlanFailed, plan_all
+from offline.readiness import readiness_lines
 from offline.summary import dumps, summarize
 from offline.verify import (
     Checks,
@@ -84,10 +87,13 @@ def main(argv: list[str] | None = None) -> int:
         }
         add_policy(findings, documents)
         add_deployability(findings, documents, checks.charts)
+    changes: list[str] = []
     for stack_file in stack_files:
         stack = stack_file.stack
-        (args.out / f"{stack}.json").write_text(dumps(documents[stack]))
-        print("\n".join(summarize(documents[stack], stack_file.settings, stack_file.notes)))
+        path = args.out / f"{stack}.json"
+        changes += since_lines(read_previous(path), documents[stack])
+        path.write_text(dumps(documents[stack]))
+        print("\n".join(summarize(documents[stack], stack_file.settings)))
         if stack in findings:
             print("\n".join(summary_lines(findings[stack])))
         print(f"plan        {args.out / stack}.json\n")
@@ -107,11 +113,17 @@ def main(argv: list[str] | None = None) -> int:
     also = f" and {len(promoted)} promoted" if promoted else ""
     took = time.perf_counter() - started
     print(f"planned and checked {len(stack_files)} stacks{also} in {took:.1f} s")
+    # What changed, what blocks a real deployment, and the verdict: always the last line.
+    *readiness, verdict = readiness_lines(
+        stack_files, documents, findings if checks is not None else None, os.environ
+    )
+    print("\n".join([*changes, *readiness]), flush=True)
     errors = sum(len(f.errors) for f in findings.values())
     if errors:
         print(f"error: {errors} mandatory findings (see the error lines above)", file=sys.stderr)
-        return 1
-    return 0
+        sys.stderr.flush()
+    print(verdict)
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

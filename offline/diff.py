@@ -71,8 +71,11 @@ def _readable(document: Document) -> dict[str, Any]:
 
 def stack_diff(before: Document, after: Document) -> StackDiff:
     """``after`` against ``before`` (one stack's plan documents), with the callouts. Only
-    cloud resources are listed (components are the program's structure)."""
-    changes = [c for c in diff(_readable(before), _readable(after)) if c.resource["custom"]]
+    cloud resources are listed, and the components that take inputs (pulumi-eks's Cluster:
+    the plan holds its inputs, not its children); the program's own components are its
+    structure."""
+    changes = [c for c in diff(_readable(before), _readable(after))
+               if c.resource["custom"] or c.resource["inputs"]]  # fmt: skip
     result = StackDiff(str(after.get("stack") or before.get("stack")), changes)
     old = {r["urn"]: r for r in before["resources"]}
     new = {r["urn"]: r for r in after["resources"]}
@@ -133,6 +136,59 @@ def diff_documents(
         stack_diff(before.get(s, {**empty, "stack": s}), after.get(s, {**empty, "stack": s}))
         for s in sorted(set(before) | set(after))
     ]
+
+
+#: How many resources a ``make plan`` line of changes names before "and N more".
+SHOWN_RESOURCES = 10
+#: How many of what a reviewer must not miss it names before "and N more".
+SHOWN_ATTENTION = 3
+#: ``make plan``'s words for the actions, and which actions each counts.
+SINCE_WORDS = (("added", ("create",)), ("removed", ("delete",)), ("changed", ("update", "replace")))
+
+
+def read_previous(path: Path) -> Document | None:
+    """The plan a previous ``make plan`` wrote there, if any (an unreadable one is none)."""
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) and "resources" in document else None
+
+
+def since_lines(before: Document | None, after: Document) -> list[str]:
+    """What changed in one stack since the last plan (``before``; ``None``: no last plan,
+    no lines): cloud resources added, removed and changed (inputs), by URN, with the names of
+    the first ``SHOWN_RESOURCES`` of each and what a reviewer must not miss."""
+    if before is None:
+        return []
+    d = stack_diff(before, after)
+    if not d.changes:
+        return [f"changes     {d.stack}: nothing since the last plan"]
+    counts = ", ".join(
+        f"{sum(d.count(a) for a in actions)} {word}" for word, actions in SINCE_WORDS
+    ) + (f" ({d.count('replace')} replaced)" if d.count("replace") else "")
+    lines = [f"changes     {d.stack}: {counts} cloud resources since the last plan"]
+    for word, actions in SINCE_WORDS:
+        # Replacements first: Pulumi deletes and creates them again.
+        names = [
+            f"{type_name} {name}" + ("" if kept else " (replaced)")
+            for kept, type_name, name in sorted(
+                (c.action != "replace", c.resource["type"].rsplit(":", 1)[-1], c.resource["name"])
+                for c in d.changes
+                if c.action in actions
+            )
+        ]
+        if names:
+            more = len(names) - SHOWN_RESOURCES
+            shown = ", ".join(names[:SHOWN_RESOURCES]) + (f" and {more} more" if more > 0 else "")
+            lines.append(f"changes     {d.stack} {word}: {shown}")
+    lines += [f"changes     {d.stack} attention: {note}" for note in d.attention[:SHOWN_ATTENTION]]
+    if len(d.attention) > SHOWN_ATTENTION:
+        lines.append(
+            f"changes     {d.stack} attention: and {len(d.attention) - SHOWN_ATTENTION} more "
+            "like these"
+        )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -315,11 +315,24 @@ def _access_entry(c: Ctx) -> tuple[str, dict[str, Any]]:
 @handles("aws:ec2/vpnConnection:VpnConnection")
 def _vpn(c: Ctx) -> tuple[str, dict[str, Any]]:
     rid = f"vpn-{c.hexid()}"
+    # AWS picks two outside addresses and a /30 of 169.254.0.0/16 per tunnel (the AWS side
+    # takes its first host address, the customer gateway the second) and generates the keys.
+    octet, block = int(c.digest[:2], 16) % 127 * 2, int(c.digest[2:4], 16) % 63 * 4
+    tunnels: dict[str, Any] = {}
+    for n in (1, 2):
+        inside = f"169.254.{octet + n - 1}.{block}"
+        prefix = inside.rsplit(".", 1)[0]
+        tunnels |= {
+            f"tunnel{n}Address": f"192.0.2.{octet % 250 + n}",
+            f"tunnel{n}InsideCidr": f"{inside}/30",
+            f"tunnel{n}VgwInsideAddress": f"{prefix}.{block + 1}",
+            f"tunnel{n}CgwInsideAddress": f"{prefix}.{block + 2}",
+            f"tunnel{n}PresharedKey": f"psk_{c.digest[n * 8 : n * 8 + 24]}",
+        }
     return rid, {
         "arn": c.arn("ec2", f"vpn-connection/{rid}"),
         "transitGatewayAttachmentId": f"tgw-attach-{c.hexid()[::-1]}",
-        "tunnel1Address": "192.0.2.10",
-        "tunnel2Address": "192.0.2.11",
+        **tunnels,
     }
 
 

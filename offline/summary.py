@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from config.settings import StackSettings, advisories, recovery_of
+from config.settings import StackSettings, recovery_of
 from offline.view import PlanView
 
 
@@ -27,10 +27,9 @@ def _onoff(value: object) -> str:
     return "on" if value else "OFF"
 
 
-def summarize(
-    document: dict[str, Any], settings: StackSettings, set_warnings: tuple[str, ...] = ()
-) -> list[str]:
-    """The summary lines of one stack."""
+def summarize(document: dict[str, Any], settings: StackSettings) -> list[str]:
+    """The summary lines of one stack. What its settings leave to fix or to know comes at
+    the end of the plan, for every stack at once (offline/readiness.py)."""
     v = PlanView(document)
     lines = [
         f"== {settings.stack}: role {settings.role}, region {settings.region}, "
@@ -171,15 +170,12 @@ def summarize(
     outputs = document["outputs"]
     lines.append(f"outputs     {', '.join(sorted(outputs))}")
 
-    warnings = [*advisories(settings), *set_warnings]
     node_groups = v.of_type("aws:eks/nodeGroup:NodeGroup") + v.of_type("eks:index:ManagedNodeGroup")
     if not node_groups:
-        warnings.append(
-            "no worker nodes are declared yet: CoreDNS and the EBS CSI driver report DEGRADED "
-            "until nodes join"
+        lines.append(
+            "warning     no worker nodes are declared yet: CoreDNS and the EBS CSI driver report "
+            "DEGRADED until nodes join"
         )
-    for w in warnings:
-        lines.append(f"warning     {w}")
     return lines
 
 

@@ -33,10 +33,15 @@ def pytest_configure() -> None:
         raise pytest.UsageError(str(err)) from None
 
 
+def stack_setting(stack: str, key: str, **changes: Any) -> dict[str, Any]:
+    """A stack file's ``atnt-platform:<key>`` object with some keys changed."""
+    config = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return {**config[f"atnt-platform:{key}"], **changes}
+
+
 def west_edge(**changes: Any) -> dict[str, Any]:
     """The west stack file's edge settings with some keys changed."""
-    config = yaml.safe_load((PROJECT_DIR / "Pulumi.us-west-2.yaml").read_text())["config"]
-    return {**config["atnt-platform:edge"], **changes}
+    return stack_setting("us-west-2", "edge", **changes)
 
 
 #: Failover to us-west-2 exactly as the runbook does it: the west stack file only.
@@ -53,6 +58,44 @@ PROMOTED: dict[str, dict[str, Any]] = {
     **FAILOVER,
     "us-east-1": {"atnt-platform:role": "warm"},
 }
+
+
+#: Every health check number off its default (the accelerator's the same in both stacks).
+TUNED_CHECKS: dict[str, dict[str, Any]] = {
+    "accelerator": {"interval": 10, "timeout": 4, "threshold": 2},
+    "alb": {"interval": 20, "timeout": 6, "healthyThreshold": 2, "unhealthyThreshold": 4},
+    "cloudflare": {"interval": 30, "timeout": 4, "retries": 1},
+}
+#: An earlier mktxp release (git tag v1.2.19, published as ghcr.io/akpw/mktxp:1.2.19).
+OLDER_MKTXP = "ghcr.io/akpw/mktxp:1.2.19"
+ATLAS_EAST = "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0"
+ATLAS_PROJECT = "0123456789abcdef01234567"
+#: One variant with every optional part configured and settings off their defaults, planned
+#: once for every module that reads it (test_links, test_settings_effect).
+CONFIGURED: dict[str, dict[str, Any]] = {
+    "us-east-1": {
+        "atnt-platform:saas": {
+            "atlas": {"endpointServiceName": ATLAS_EAST},
+            "redis": {"peeringConnectionId": "pcx-0123456789abcdef0", "cidr": "10.50.0.0/24"},
+        },
+        "atnt-platform:partners": {"vpnSites": [
+            {"name": "mno-a", "ip": "1.2.3.4", "cidrs": ["172.20.0.0/24"], "bgpAsn": 65010},
+            {"name": "mno-b", "ip": "8.8.4.4", "cidrs": ["172.21.0.0/24", "172.21.1.0/24"]},
+        ]},
+        "atnt-platform:security": {"twistlock": {
+            "consoleAddress": "wss://us-east1.cloud.twistlock.com:443",
+            "secretName": "atnt/us-east-1/twistlock",
+            "image": "registry.twistlock.com/twistlock/defender:defender_34_03_138"}},
+        "atnt-platform:edge": stack_setting("us-east-1", "edge", healthChecks={
+            k: v for k, v in TUNED_CHECKS.items() if k != "cloudflare"}),
+        "atnt-platform:observability": stack_setting("us-east-1", "observability",
+                                                     mktxpImage=OLDER_MKTXP),
+    },
+    "us-west-2": {
+        "atnt-platform:saas": {"atlas": {"projectId": ATLAS_PROJECT}},
+        "atnt-platform:edge": west_edge(healthChecks=TUNED_CHECKS),
+    },
+}  # fmt: skip
 
 
 _PLANNED: dict[str, dict[str, PlanView]] = {}

@@ -1,41 +1,60 @@
-"""The architecture diagram: drawn from the real plans, deterministic, and committed fresh."""
+"""The architecture diagram: the picture people draw, read from the plans, and committed fresh.
+
+Users and SIM clients reach a service in both regions through the global edge and the load
+balancers with the planned ports and dials; Kafka, MirrorMaker2, observability, the stores
+and their replication, and the SaaS links are drawn; a changed plan changes the picture; the
+Mermaid is the syntax GitHub renders and the SVG has sensible proportions and no text drawn
+over text, boxes or lines.
+"""
 
 from __future__ import annotations
 
 import copy
 import difflib
-import json
-import os
+import itertools
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from offline import diagram
+from offline.diagram import Box
 from offline.summary import dumps
 from offline.view import PlanView
-from tests.conftest import FAILOVER, PROJECT_DIR, plan_all
+from tests.conftest import CONFIGURED, FAILOVER, PROJECT_DIR, plan_all
 
 Documents = dict[str, dict[str, Any]]
+Edges = set[tuple[str, str, str, str]]
 
-REGIONS = {"us-east-1": "active", "us-west-2": "warm"}
-WORKER_GROUPS = ("kafka", "monitor", "spot", "unibeam")
-#: A node: directly in a top-level subgraph (the global edge) or in a room nested in a region.
-NODE_LINE = re.compile(r'^    (?:  )?(n_[a-z0-9_]+)\["([^"]*)"\]$')
-SUBGRAPH_LINE = re.compile(r'^(  |    )subgraph n_[a-z0-9_]+\["([^"]*)"\]$')
-EDGE_LINE = re.compile(r'^  (n_[a-z0-9_]+) (==>|-\.->|---)(?:\|"([^"]*)"\|)? (n_[a-z0-9_]+)$')
+E, W = "n_us_east_1", "n_us_west_2"
+USERS, SIMS = "n_clients_api_users", "n_clients_sim_clients"
+CLOUDFLARE, ACCELERATOR = "n_edge_cloudflare", "n_edge_accelerator"
+MM2 = "n_replication_mm2"
+#: A node line, an edge line and a subgraph line of the Mermaid block.
+NODE_LINE = re.compile(r'^ +(n_[a-z0-9_]+)\["([^"]*)"\]$')
+EDGE_LINE = re.compile(
+    r'^  (n_[a-z0-9_]+) (==>|-->|<-->|-\.->|<-\.->|---|-\.-|~~~)(?:\|"([^"]*)"\|)? (n_[a-z0-9_]+)$'
+)
+SUBGRAPH_LINE = re.compile(r'^( +)subgraph (n_[a-z0-9_]+)\["([^"]*)"\]$')
 
 
 @pytest.fixture(scope="module")
 def documents(plans: dict[str, PlanView]) -> Documents:
-    """Both real stacks' documents (planned once for the test run; tests edit deep copies)."""
+    """Both real stacks' documents (planned once for the run; tests edit deep copies)."""
     return {stack: view.document for stack, view in plans.items()}
 
 
 @pytest.fixture(scope="module")
 def text(documents: Documents) -> str:
     return diagram.render(documents)
+
+
+@pytest.fixture(scope="module")
+def drawing(documents: Documents) -> diagram.Layout:
+    return diagram.layout(diagram.build(documents))
 
 
 def mermaid(page: str) -> list[str]:
@@ -45,46 +64,17 @@ def mermaid(page: str) -> list[str]:
     return lines[start + 1 : lines.index("```", start + 1)]
 
 
-def subgraphs(page: str) -> dict[tuple[str, ...], list[str]]:
-    """Subgraph path (top-level label, then the nested room's label) -> the node lines
-    directly inside it. Nesting is read from the subgraph/end statements, not indentation."""
-    found: dict[tuple[str, ...], list[str]] = {}
-    path: list[str] = []
-    for line in mermaid(page):
-        if m := SUBGRAPH_LINE.match(line):
-            assert len(m.group(1)) == 2 + 2 * len(path), line  # indented as deep as it nests
-            path.append(m.group(2))
-            assert tuple(path) not in found, f"subgraph drawn twice: {path}"
-            found[tuple(path)] = []
-        elif line.strip() == "end":
-            path.pop()
-        elif path and NODE_LINE.match(line):
-            found[tuple(path)].append(line)
-        else:
-            assert not NODE_LINE.match(line), f"node outside every subgraph: {line}"
-    assert not path, "unclosed subgraph"
-    return found
-
-
-def blocks(page: str) -> dict[str, list[str]]:
-    """Top-level subgraph label -> the node lines inside it, its nested rooms' included."""
-    found: dict[str, list[str]] = {}
-    for path, lines in subgraphs(page).items():
-        found.setdefault(path[0], []).extend(lines)
-    return found
-
-
-def rooms(page: str) -> dict[tuple[str, str], list[str]]:
-    """(region label, room label) -> the ids of the nodes in that room, in drawing order."""
+def labels(page: str) -> dict[str, str]:
+    """Node id -> its label, lines joined by ``|``."""
     return {
-        (path[0], path[1]): [m.group(1) for line in lines if (m := NODE_LINE.match(line))]
-        for path, lines in subgraphs(page).items()
-        if len(path) == 2
+        m.group(1): m.group(2).replace("<br/>", "|")
+        for line in mermaid(page)
+        if (m := NODE_LINE.match(line))
     }
 
 
-def edges(page: str) -> set[tuple[str, str, str, str]]:
-    """(source, arrow, label, target) of every Mermaid edge."""
+def edges(page: str) -> Edges:
+    """(source, arrow, label, target) of every Mermaid link, the invisible ones included."""
     return {
         (m.group(1), m.group(2), m.group(3) or "", m.group(4))
         for line in mermaid(page)
@@ -92,276 +82,346 @@ def edges(page: str) -> set[tuple[str, str, str, str]]:
     }
 
 
-def region_block(page: str, region: str) -> str:
-    label = f"{region}: {REGIONS[region]}"
-    return "\n".join(blocks(page)[label])
+def tree(page: str) -> dict[str, tuple[str, str, list[str]]]:
+    """Subgraph id -> (its label, its parent's id, the ids of the nodes directly in it)."""
+    found: dict[str, tuple[str, str, list[str]]] = {}
+    path: list[str] = []
+    for line in mermaid(page):
+        if m := SUBGRAPH_LINE.match(line):
+            assert len(m.group(1)) == 2 + 2 * len(path), line  # indented as deep as it nests
+            found[m.group(2)] = (m.group(3), path[-1] if path else "", [])
+            path.append(m.group(2))
+        elif line.strip() == "end":
+            path.pop()
+        elif m := NODE_LINE.match(line):
+            assert path, f"node outside every subgraph: {line}"
+            found[path[-1]][2].append(m.group(1))
+    assert not path, "unclosed subgraph"
+    return found
 
 
-# -- what the real plans draw ---------------------------------------------------------------
+def stack_setting(stack: str, key: str, **changes: Any) -> dict[str, Any]:
+    """A stack file's ``atnt-platform:<key>`` object with some keys changed."""
+    config = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return {**config[f"atnt-platform:{key}"], **changes}
 
 
-def test_both_regions_with_their_roles_from_the_stack_outputs(
-    documents: Documents, text: str
-) -> None:
-    for stack, document in documents.items():
-        outputs = document["outputs"]
-        assert REGIONS[outputs["region"]] == outputs["role"], stack
-    labels = list(blocks(text))
-    assert labels == [
-        "global edge (stack us-west-2, EdgeRouting)",
-        "us-east-1: active",
-        "us-west-2: warm",
+def of_type(document: dict[str, Any], typ: str) -> list[dict[str, Any]]:
+    return [r for r in document["resources"] if r["type"] == typ]
+
+
+# -- the picture: both regions, end to end --------------------------------------------------
+
+
+def test_users_sim_clients_edge_and_both_regions_side_by_side(text: str) -> None:
+    groups = tree(text)
+    top = [(gid, label) for gid, (label, parent, _) in groups.items() if not parent]
+    assert top == [
+        ("n_clients", "users and SIM clients"),
+        ("n_edge", "global edge (stack us-west-2)"),
+        (E, "us-east-1: active"),
+        ("n_saas", "SaaS"),
+        ("n_replication", "replication between regions"),
+        (W, "us-west-2: warm"),
     ]
-
-
-def test_four_node_groups_per_region_with_their_machines_and_sizes(
-    documents: Documents, text: str
-) -> None:
-    for region in REGIONS:
-        block = region_block(text, region)
-        groups = [line for line in block.splitlines() if '["node group<br/>' in line]
-        assert len(groups) == len(WORKER_GROUPS), region
-        plan = next(d for d in documents.values() if d["outputs"]["region"] == region)
-        for ng in (r for r in plan["resources"] if r["type"] == "aws:eks/nodeGroup:NodeGroup"):
-            i, size = ng["inputs"], ng["inputs"]["scalingConfig"]
-            # A fixed baseline (every size equal) reads as a node count.
-            assert size["minSize"] == size["desiredSize"] == size["maxSize"]
-            n = size["desiredSize"]
-            expected = (
-                f'["node group<br/>{i["nodeGroupName"]}<br/>{"/".join(i["instanceTypes"])}<br/>'
-                f"{i['capacityType']}, {n} node{'' if n == 1 else 's'}" + '"]'
-            )
-            assert any(line.endswith(expected) for line in groups), expected
-        for group in WORKER_GROUPS:
-            assert f"<br/>atnt-{region}-{group}<br/>" in block
-    # The profiles of the README, as drawn: active Spot 2 nodes over three sizes, warm 1.
-    assert "t4g.medium/t4g.large/t4g.xlarge<br/>SPOT, 2 nodes" in region_block(text, "us-east-1")
-    assert "SPOT, 1 node" in region_block(text, "us-west-2")
-
-
-def count(document: dict[str, Any], typ: str) -> int:
-    return sum(r["type"] == typ for r in document["resources"])
-
-
-SECRET = "aws:secretsmanager/secret:Secret"
-REPOSITORY = "aws:ecr/repository:Repository"
-
-
-def test_each_region_holds_its_network_cluster_entry_points_and_data(
-    documents: Documents, text: str
-) -> None:
-    east, west = region_block(text, "us-east-1"), region_block(text, "us-west-2")
-    assert '["VPC<br/>10.10.0.0/16"]' in east
-    assert '["VPC<br/>10.20.0.0/16"]' in west
-    for region, block in (("us-east-1", east), ("us-west-2", west)):
-        assert f'["EKS<br/>atnt-{region}<br/>Kubernetes 1.35"]' in block
-        assert f'["NLB<br/>atnt-{region}-sim<br/>TCP 9506"]' in block
-        assert f'["ALB<br/>atnt-{region}-api<br/>HTTP 80, HTTPS 443"]' in block
-        assert f'["Network Firewall<br/>atnt-{region}-egress<br/>' in block
-        assert '["Transit Gateway<br/>ASN ' in block
-        plan = documents[region]
-        assert f'["ECR<br/>{count(plan, REPOSITORY)} repositories"]' in block
-        assert f'["Secrets Manager<br/>{count(plan, SECRET)} secrets"]' in block
-        # Each region holds its own backup and the peer's replica (where the replica lands).
-        assert f"S3 bucket<br/>atnt-unibeam-backup-{region}<br/>" in block
-        assert "S3 replica<br/>atnt-unibeam-backup-" in block
-    assert "brokers: 3 x 200Gi<br/>controllers: 3 x 20Gi" in east
-    assert "brokers: 2 x 200Gi<br/>controllers: 3 x 20Gi" in west
-    # Nothing regional leaks into the global edge, nor global parts into a region.
-    assert "Global Accelerator" not in east + west
-    assert "Cloudflare" not in east + west
-
-
-def test_global_edge_sits_outside_the_regions(text: str) -> None:
-    block = "\n".join(blocks(text)["global edge (stack us-west-2, EdgeRouting)"])
-    assert "Global Accelerator<br/>atnt-sim<br/>DUAL_STACK, TCP 9506" in block
-    assert "dial us-east-1 100%<br/>dial us-west-2 20%" in block
-    assert (
-        "Cloudflare load balancer<br/>api.atnt.unibeam.com<br/>least_outstanding_requests<br/>"
-        "default pool atnt-api-us-east-1<br/>fallback pool atnt-api-us-west-2"
-    ) in block
-    assert "Transit Gateway peering<br/>requested in us-west-2, accepted in us-east-1" in block
-
-
-def test_rooms_nest_in_their_regions_with_the_nodes_their_urns_place_there(
-    documents: Documents, text: str
-) -> None:
-    found = rooms(text)
-    east, west = "us-east-1: active", "us-west-2: warm"
-    for region, stack, peer in ((east, "us-east-1", "us-west-2"), (west, "us-west-2", "us-east-1")):
-        # The fixed room order; another stack's room (the replicas it places here) right after
-        # the same room of the region's own stack.
-        assert [room for where, room in found if where == region] == [
-            "RegionalCluster",
-            f"RegionalCluster (stack {peer})",
-            "NodePools",
-            "Platform",
-            "Observability",
-            f"Observability (stack {peer})",
-            "EdgeRouting",
+    assert groups["n_clients"][2] == [USERS, SIMS]
+    assert groups["n_edge"][2] == [CLOUDFLARE, ACCELERATOR]
+    for region in (E, W):
+        # The layers of a region, the Unibeam services nested in its services.
+        assert [(gid, label) for gid, (label, parent, _) in groups.items() if parent == region] == [
+            (f"{region}_ingress", "ingress"),
+            (f"{region}_services", "services"),
+            (f"{region}_observability", "observability"),
+            (f"{region}_data", "data"),
+            (f"{region}_network", "network"),
         ]
-        # Every node of a region sits in one of its rooms, none directly in the region.
-        assert subgraphs(text)[(region,)] == []
-        me, other = stack.replace("-", "_"), peer.replace("-", "_")
-        n = f"n_{me}"
-        assert found[(region, "NodePools")] == [
-            f"{n}_nodegroup_atnt_{me}_{group}" for group in WORKER_GROUPS
+        assert groups[f"{region}_unibeam"][:2] == (
+            "8 Unibeam services (Argo CD)",
+            f"{region}_services",
+        )
+        assert groups[f"{region}_ingress"][2] == [f"{region}_alb", f"{region}_nlb"]
+        assert groups[f"{region}_unibeam"][2] == [
+            f"{region}_api",
+            f"{region}_sim",
+            f"{region}_workloads",
         ]
-        assert found[(region, "Platform")] == [f"{n}_kafka_kafka_atnt"]
-        assert found[(region, "EdgeRouting")] == [
-            f"{n}_nlb_atnt_{me}_sim",
-            f"{n}_alb_atnt_{me}_api",
-        ]
-        # The aggregated nodes take the room of the repositories and secrets they count.
-        assert {
-            f"{n}_vpc_network_vpc",
-            f"{n}_tgw_transit_tgw",
-            f"{n}_eks_atnt_{me}",
-            f"{n}_kms_{me}_keys_data",
-            f"{n}_s3_atnt_unibeam_backup_{me}",
-            f"{n}_ecr",
-            f"{n}_secrets",
-        } <= set(found[(region, "RegionalCluster")])
-        assert f"{n}_s3_atnt_unibeam_metrics_{me}" in found[(region, "Observability")]
-        # The peer stack's replicas in this region sit in the peer's rooms, labelled with it.
-        assert found[(region, f"RegionalCluster (stack {peer})")] == [
-            f"{n}_kms_replica_{other}_keys_data_replica",
-            f"{n}_s3_replica_atnt_unibeam_backup_{other}_replica",
-        ]
-        assert found[(region, f"Observability (stack {peer})")] == [
-            f"{n}_s3_replica_atnt_unibeam_{store}_{other}_replica"
-            for store in ("log_chunks", "log_ruler", "metrics")
-        ]
-    # The global edge stays a top-level subgraph, without rooms, its label naming the room.
-    assert [path for path in subgraphs(text) if path[0].startswith("global edge")] == [
-        ("global edge (stack us-west-2, EdgeRouting)",)
-    ]
-    # The rooms are read from the URNs: a renamed room takes its nodes along and, not one of
-    # the five, sorts after them.
-    renamed = json.loads(json.dumps(documents).replace("atnt:nodes:NodePools", "atnt:nodes:Pools"))
-    moved = rooms(diagram.render(renamed))
-    assert (east, "NodePools") not in moved
-    assert moved[(east, "Pools")] == found[(east, "NodePools")]
-    assert [room for where, room in moved if where == east][-1] == "Pools"
+        assert groups[f"{region}_services"][2] == [f"{region}_kafka", f"{region}_workers"]
 
 
-def test_traffic_arrows_carry_the_dials_and_the_pools(text: str) -> None:
-    found = edges(text)
-    ga = "n_global_accelerator_atnt_sim"
-    cf = "n_global_cloudflare_api_atnt_unibeam_com"
-    assert (ga, "==>", "dial 100%", "n_us_east_1_nlb_atnt_us_east_1_sim") in found
-    assert (ga, "==>", "dial 20%", "n_us_west_2_nlb_atnt_us_west_2_sim") in found
-    assert (
-        cf,
-        "==>",
-        "default pool atnt-api-us-east-1",
-        "n_us_east_1_alb_atnt_us_east_1_api",
-    ) in found
-    assert (
-        cf,
-        "==>",
-        "fallback pool atnt-api-us-west-2",
-        "n_us_west_2_alb_atnt_us_west_2_api",
-    ) in found
-    # The load balancers reach the cluster through their target groups' bindings.
-    assert (
-        "n_us_east_1_nlb_atnt_us_east_1_sim",
-        "==>",
-        "TCP 9506 to unibeam-sim/sim-edge",
-        "n_us_east_1_eks_atnt_us_east_1",
-    ) in found
-    assert len([e for e in found if e[0] in (ga, cf)]) == 4
+def test_api_users_reach_the_api_service_in_both_regions(text: str) -> None:
+    found, names = edges(text), labels(text)
+    assert (USERS, "==>", "HTTPS", CLOUDFLARE) in found
+    assert names[USERS] == "API users|https://api.atnt.unibeam.com"
+    # Cloudflare: the active region's pool by default, the warm one's as the fallback.
+    assert (CLOUDFLARE, "==>", "default pool atnt-api-us-east-1", f"{E}_alb") in found
+    assert (CLOUDFLARE, "==>", "fallback pool atnt-api-us-west-2", f"{W}_alb") in found
+    for region, name in ((E, "us-east-1"), (W, "us-west-2")):
+        # The ALB terminates HTTPS 443 and forwards HTTP to the API's port 8080.
+        assert names[f"{region}_alb"].startswith(f"ALB atnt-{name}-api|HTTPS 443 → HTTP 8080|")
+        assert "WAF, HTTP 80 redirects to 443" in names[f"{region}_alb"]
+        assert (f"{region}_alb", "==>", "HTTP 8080", f"{region}_api") in found
+        assert names[f"{region}_api"].startswith("api :8080|")
 
 
-def test_replication_arrows_go_from_each_source_to_its_peer(
-    documents: Documents, text: str
-) -> None:
-    replication = {e for e in edges(text) if e[1] == "-.->"}
-    # Every secret has one replica in the peer region.
-    east_secrets = f"{count(documents['us-east-1'], SECRET)} secret replicas"
-    west_secrets = f"{count(documents['us-west-2'], SECRET)} secret replicas"
-    east, west = "n_us_east_1", "n_us_west_2"
-    expected = {
-        (
-            f"{east}_s3_atnt_unibeam_backup_us_east_1",
-            "-.->",
-            "S3 replication (RTC 15 min)",
-            f"{west}_s3_replica_atnt_unibeam_backup_us_east_1_replica",
-        ),
-        (
-            f"{west}_s3_atnt_unibeam_backup_us_west_2",
-            "-.->",
-            "S3 replication (RTC 15 min)",
-            f"{east}_s3_replica_atnt_unibeam_backup_us_west_2_replica",
-        ),
-        (f"{east}_secrets", "-.->", east_secrets, f"{west}_secrets"),
-        (f"{west}_secrets", "-.->", west_secrets, f"{east}_secrets"),
-        (f"{east}_ecr", "-.->", "ECR replication unibeam*", f"{west}_ecr"),
-        (f"{west}_ecr", "-.->", "ECR replication unibeam*", f"{east}_ecr"),
-        (
-            f"{east}_kms_us_east_1_keys_data",
-            "-.->",
-            "KMS replica key",
-            f"{west}_kms_replica_us_east_1_keys_data_replica",
-        ),
-        (
-            f"{west}_kms_us_west_2_keys_data",
-            "-.->",
-            "KMS replica key",
-            f"{east}_kms_replica_us_west_2_keys_data_replica",
-        ),
-        # Only the warm region mirrors, from the active one.
-        (
-            f"{east}_kafka_kafka_atnt",
-            "-.->",
-            "MirrorMaker2 from-us-east-1: topics .*",
-            f"{west}_kafka_kafka_atnt",
-        ),
+def test_sim_clients_reach_the_sim_service_in_both_regions(documents: Documents, text: str) -> None:
+    found, names = edges(text), labels(text)
+    assert (SIMS, "==>", "TCP 9506", ACCELERATOR) in found
+    assert names[SIMS] == "SIM clients|IPv4 and IPv6"
+    assert names[ACCELERATOR].startswith("Global Accelerator atnt-sim|TCP 9506, DUAL_STACK|")
+    # The dials are the endpoint groups' in the plan: 100 % active, 20 % warm.
+    dials = {
+        g["inputs"]["endpointGroupRegion"]: g["inputs"]["trafficDialPercentage"]
+        for g in of_type(
+            documents["us-west-2"], "aws:globalaccelerator/endpointGroup:EndpointGroup"
+        )
     }
-    assert expected <= replication
-    # Whatever else replicates (other stores' buckets) is drawn the same way: one S3 arrow per
-    # replication rule, always from one region to the other, and nothing else is extra.
-    s3_rules = sum(
-        len(r["inputs"]["rules"])
-        for d in documents.values()
-        for r in d["resources"]
-        if r["type"] == "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+    assert dials == {"us-east-1": 100, "us-west-2": 20}
+    for region, name in ((E, "us-east-1"), (W, "us-west-2")):
+        assert (ACCELERATOR, "==>", f"dial {dials[name]}%", f"{region}_nlb") in found
+        # The NLB listens on TCP 9506 and forwards to the node port of the sim-edge Service,
+        # which forwards to the SIM pods' 9506.
+        assert names[f"{region}_nlb"].startswith(f"NLB atnt-{name}-sim|TCP 9506 → TCP 30506|")
+        assert (f"{region}_nlb", "==>", "TCP 30506", f"{region}_sim") in found
+        assert names[f"{region}_sim"].startswith("sim :9506|")
+    # Nothing else carries users' traffic.
+    assert {e for e in found if e[1] == "==>"} == {
+        (USERS, "==>", "HTTPS", CLOUDFLARE),
+        (SIMS, "==>", "TCP 9506", ACCELERATOR),
+        *((CLOUDFLARE, "==>", f"{r} pool atnt-api-{n}", f"{g}_alb")
+          for r, n, g in (("default", "us-east-1", E), ("fallback", "us-west-2", W))),
+        *((ACCELERATOR, "==>", f"dial {dials[n]}%", f"{g}_nlb")
+          for n, g in (("us-east-1", E), ("us-west-2", W))),
+        *((f"{g}_alb", "==>", "HTTP 8080", f"{g}_api") for g in (E, W)),
+        *((f"{g}_nlb", "==>", "TCP 30506", f"{g}_sim") for g in (E, W)),
+    }  # fmt: skip
+
+
+def test_the_edge_shows_steering_fallback_and_the_health_checks_that_act(
+    documents: Documents, text: str
+) -> None:
+    names = labels(text)
+    west = documents["us-west-2"]
+    (monitor,) = of_type(west, "cloudflare:index/loadBalancerMonitor:LoadBalancerMonitor")
+    m = monitor["inputs"]
+    assert names[CLOUDFLARE] == (
+        "Cloudflare load balancer|api.atnt.unibeam.com, proxied"
+        "|steering least_outstanding_requests"
+        f"|monitor HTTPS {m['path']}, {m['interval']} s, retries {m['retries']}"
     )
-    s3_edges = {e for e in replication if e[2].startswith("S3 replication")}
-    assert len(s3_edges) == s3_rules
-    assert replication - s3_edges == {e for e in expected if e not in s3_edges}
-    for source, _, _, target in replication:
-        assert {source[:11], target[:11]} == {east, west}, (source, target)
+    group = of_type(west, "aws:globalaccelerator/endpointGroup:EndpointGroup")[0]["inputs"]
+    assert names[ACCELERATOR].endswith(
+        f"|health TCP 9506, {group['healthCheckIntervalSeconds']} s, "
+        f"threshold {group['thresholdCount']}"
+    )
 
 
-def test_transit_gateways_meet_at_the_peering(text: str) -> None:
-    peering = "n_global_tgw_peering_us_west_2_global_edge_peering"
-    found = edges(text)
-    assert ("n_us_east_1_tgw_transit_tgw", "---", "peering", peering) in found
-    assert ("n_us_west_2_tgw_transit_tgw", "---", "peering", peering) in found
+def test_services_kafka_and_where_they_run(documents: Documents, text: str) -> None:
+    found, names = edges(text), labels(text)
+    for region, stack in ((E, "us-east-1"), (W, "us-west-2")):
+        apps = sorted(
+            a["inputs"]["metadata"]["name"]
+            for a in of_type(documents[stack], "kubernetes:argoproj.io/v1alpha1:Application")
+        )
+        assert len(apps) == 8
+        others = ", ".join(a for a in apps if a not in ("api", "sim"))
+        assert names[f"{region}_workloads"].startswith(f"{others}|")
+        for node in ("api", "sim", "workloads"):
+            assert names[f"{region}_{node}"].endswith("unibeam workers"), node
+        assert names[f"{region}_kafka"].startswith("Kafka atnt 4.3.1|Strimzi KRaft: ")
+        assert names[f"{region}_kafka"].endswith("|mTLS 9093, SCRAM 9094|kafka workers")
+        assert (f"{region}_unibeam", "-->", "mTLS 9093", f"{region}_kafka") in found
+        assert names[f"{region}_workers"].startswith(f"EKS atnt-{stack}, Kubernetes ")
+        assert "Karpenter, 4 NodePools" in names[f"{region}_workers"]
+    assert "3 brokers, 3 controllers" in names[f"{E}_kafka"]
+    assert "kafka 3, monitor 3, spot 2, unibeam 3" in names[f"{E}_workers"]
 
 
-def test_ids_are_sanitized_unique_and_labels_quoted(documents: Documents, text: str) -> None:
+def test_mirrormaker2_copies_the_active_region_into_the_warm_one(text: str) -> None:
+    found, names = edges(text), labels(text)
+    assert (
+        names[MM2]
+        == "MirrorMaker2 from-us-east-1|copies us-east-1 → us-west-2|topics .*, groups .*"
+    )
+    # It reads the active cluster's replication listener and writes into its own region's.
+    assert (f"{E}_kafka", "-.->", "SCRAM 9094", MM2) in found
+    assert (f"{W}_kafka", "<-.->", "mTLS 9093", MM2) in found
+    assert len({e for e in found if MM2 in (e[0], e[3]) and e[1] != "~~~"}) == 2
+
+
+def test_replication_is_a_layer_between_the_regions(documents: Documents, text: str) -> None:
+    found, names = edges(text), labels(text)
+    groups = tree(text)
+    assert groups["n_replication"][2] == [
+        MM2,
+        "n_replication_s3",
+        "n_replication_secrets",
+        "n_replication_ecr",
+        "n_replication_peering",
+    ]
+    rules = {
+        stack: sum(
+            len(c["inputs"]["rules"])
+            for c in of_type(d, "aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+        )
+        for stack, d in documents.items()
+    }
+    secrets = {
+        stack: len(of_type(d, "aws:secretsmanager/secret:Secret")) for stack, d in documents.items()
+    }
+    assert rules == {"us-east-1": 4, "us-west-2": 4}
+    assert names["n_replication_s3"] == "S3 replication, RTC 15 min|4 buckets each way"
+    assert (
+        names["n_replication_secrets"]
+        == f"Secrets Manager replicas|{secrets['us-east-1']} secrets each way"
+    )
+    assert names["n_replication_ecr"] == "ECR replication unibeam*|each way"
+    assert names["n_replication_peering"] == (
+        "Transit Gateway peering|us-west-2 requests, us-east-1 accepts"
+    )
+    for region in (E, W):
+        for store in ("s3", "secrets", "ecr"):
+            assert (f"{region}_{store}", "<-.->", "", f"n_replication_{store}") in found
+        assert (f"{region}_vpc", "---", "", "n_replication_peering") in found
+    # Each region holds its own buckets and the other's replicas, the access logs left out.
+    assert (
+        names[f"{E}_s3"] == "S3: backup, log-chunks, log-ruler, metrics|+ 4 replicas of us-west-2's"
+    )
+    assert (
+        names[f"{W}_s3"] == "S3: backup, log-chunks, log-ruler, metrics|+ 4 replicas of us-east-1's"
+    )
+    assert names[f"{E}_secrets"].startswith(
+        f"Secrets Manager|{secrets['us-east-1']} secrets + {secrets['us-west-2']} replicas|"
+    )
+
+
+def test_observability_is_a_layer_of_each_region(text: str) -> None:
+    found, names = edges(text), labels(text)
+    groups = tree(text)
+    for region, stack, peer in ((E, "us-east-1", "us-west-2"), (W, "us-west-2", "us-east-1")):
+        assert groups[f"{region}_observability"][2] == [
+            f"{region}_logs",
+            f"{region}_metrics",
+            f"{region}_alerts",
+            f"{region}_grafana",
+        ]
+        assert names[f"{region}_logs"] == "Loki + Alloy on every node|monitor, spot workers"
+        assert names[f"{region}_metrics"] == (
+            f"Prometheus, Alertmanager, Thanos|+ store of the {peer} replica|monitor workers"
+        )
+        assert names[f"{region}_alerts"].startswith(f"SNS atnt-{stack}-alerts|from Alertmanager")
+        assert names[f"{region}_grafana"] == "Grafana|Thanos, Loki, CloudWatch|spot workers"
+        assert (f"{region}_s3", "<-->", "Thanos blocks", f"{region}_metrics") in found
+        assert (f"{region}_s3", "<-->", "chunks, rules", f"{region}_logs") in found
+        assert (f"{region}_metrics", "-->", "alerts", f"{region}_alerts") in found
+
+
+def test_saas_links_the_stacks_do_not_configure_are_dashed(text: str) -> None:
+    found, names = edges(text), labels(text)
+    assert names["n_saas_atlas"] == "MongoDB Atlas|PrivateLink: not configured"
+    assert names["n_saas_redis"] == "Redis Cloud|VPC peering: not configured"
+    assert "  class n_saas_atlas,n_saas_redis optional" in mermaid(text)
+    for region in (E, W):
+        assert (f"{region}_unibeam", "-.-", "PrivateLink: not configured", "n_saas_atlas") in found
+        assert (f"{region}_unibeam", "-.-", "VPC peering: not configured", "n_saas_redis") in found
+
+
+def test_configured_saas_links_and_partner_vpns_are_drawn() -> None:
+    page = diagram.render({s: v.document for s, v in plan_all(CONFIGURED).items()})
+    found, names = edges(page), labels(page)
+    # Atlas in both regions (the west one managed), Redis in us-east-1 only.
+    assert names["n_saas_atlas"] == "MongoDB Atlas|PrivateLink: us-east-1, us-west-2 (managed)"
+    assert names["n_saas_redis"] == "Redis Cloud|VPC peering: us-east-1 10000-19999"
+    assert (f"{E}_unibeam", "-->", "PrivateLink", "n_saas_atlas") in found
+    assert (f"{W}_unibeam", "-->", "PrivateLink", "n_saas_atlas") in found
+    assert (f"{E}_unibeam", "-->", "VPC peering", "n_saas_redis") in found
+    assert (f"{W}_unibeam", "-.-", "VPC peering: not configured", "n_saas_redis") in found
+    assert "  class n_saas_atlas,n_saas_redis saas" in mermaid(page)
+    assert names[f"{E}_vpc"].endswith("|partner VPN: 2 sites")
+    assert "partner VPN" not in names[f"{W}_vpc"]
+
+
+# -- it comes from the plans ------------------------------------------------------------------
+
+
+def test_a_port_changed_in_the_plan_changes_the_diagram(text: str) -> None:
+    """us-east-1's API port planned as 8081: its ALB, its binding and its service say so,
+    us-west-2's stay on 8080."""
+    changed = plan_all(
+        {"us-east-1": {"atnt-platform:edge": stack_setting("us-east-1", "edge", apiPort=8081)}}
+    )
+    page = diagram.render({s: v.document for s, v in changed.items()})
+    found, names = edges(page), labels(page)
+    assert names[f"{E}_alb"].startswith("ALB atnt-us-east-1-api|HTTPS 443 → HTTP 8081|")
+    assert (f"{E}_alb", "==>", "HTTP 8081", f"{E}_api") in found
+    assert names[f"{E}_api"].startswith("api :8081|")
+    assert (f"{W}_alb", "==>", "HTTP 8080", f"{W}_api") in found
+    assert (f"{E}_alb", "==>", "HTTP 8080", f"{E}_api") in edges(text)
+
+
+def test_a_changed_dial_changes_the_diagram(documents: Documents, text: str) -> None:
+    changed = copy.deepcopy(documents)
+    for r in of_type(changed["us-west-2"], "aws:globalaccelerator/endpointGroup:EndpointGroup"):
+        if r["inputs"]["endpointGroupRegion"] == "us-west-2":
+            r["inputs"]["trafficDialPercentage"] = 35
+    page = diagram.render(changed)
+    assert (ACCELERATOR, "==>", "dial 35%", f"{W}_nlb") in edges(page)
+    assert "dial 20%" not in page
+    assert "dial 20%" in text
+
+
+def test_failover_redraws_the_edge_from_the_plans() -> None:
+    page = diagram.render({s: v.document for s, v in plan_all(FAILOVER).items()})
+    found = edges(page)
+    assert tree(page)[W][0] == "us-west-2: active"
+    assert (ACCELERATOR, "==>", "dial 100%", f"{W}_nlb") in found
+    assert (ACCELERATOR, "==>", "dial 0%", f"{E}_nlb") in found
+    assert (CLOUDFLARE, "==>", "default pool atnt-api-us-west-2", f"{W}_alb") in found
+    # Active now, the west stack no longer mirrors Kafka.
+    assert MM2 not in labels(page)
+
+
+def test_rendering_twice_gives_the_same_bytes(documents: Documents, text: str) -> None:
+    reordered = dict(reversed(list(documents.items())))
+    assert diagram.render(reordered) == text
+    assert diagram.render_svg(diagram.build(reordered)) == diagram.render_svg(
+        diagram.build(documents)
+    )
+
+
+# -- Mermaid that GitHub renders --------------------------------------------------------------
+
+
+def test_mermaid_is_plain_flowchart_syntax_within_githubs_limits(
+    documents: Documents, text: str
+) -> None:
     body = mermaid(text)
     assert body[0] == "flowchart TB"
     declared = [m.group(1) for line in body if (m := NODE_LINE.match(line))]
+    subgraphs = list(tree(text))
     assert len(declared) == len(set(declared)) == len(diagram.build(documents).nodes)
+    assert not set(declared) & set(subgraphs)
     # Every line is a known statement: no stray, unquoted or unparsed text.
-    statement = re.compile(
-        r'^(flowchart TB|(  |    )subgraph n_[a-z0-9_]+\["[^"]*"\]|(    |      )direction TB'
-        r"|(  |    )end|  classDef [a-z]+ .*|  class [a-z0-9_,]+ [a-z]+)$"
-    )
-    for line in body:
-        assert NODE_LINE.match(line) or EDGE_LINE.match(line) or statement.match(line), line
+    statement = re.compile(r"^( +end|  classDef [a-z]+ [a-z:#0-9, -]+|  class [a-z0-9_,]+ [a-z]+)$")
+    for line in body[1:]:
+        assert (
+            NODE_LINE.match(line)
+            or EDGE_LINE.match(line)
+            or SUBGRAPH_LINE.match(line)
+            or statement.match(line)
+        ), line
     for source, _, _, target in edges(text):
-        assert source in declared
-        assert target in declared
+        assert {source, target} <= {*declared, *subgraphs}
+    # GitHub's renderer refuses more than 50,000 characters or 500 links.
+    assert len("\n".join(body)) < 50_000
+    assert len(edges(text)) < 500
+    # Labels hold no character Mermaid would parse, only its entity codes and line breaks.
+    for line in body:
+        for label in re.findall(r'"([^"]*)"', line):
+            assert not set(label.replace("<br/>", "")) & set("<>|`"), label
 
 
 def test_node_ids_are_safe_for_mermaid() -> None:
-    assert diagram.node_id("us-east-1", "NLB", "atnt-us-east-1-sim") == (
-        "n_us_east_1_nlb_atnt_us_east_1_sim"
-    )
+    assert diagram.node_id("us-east-1", "alb") == "n_us_east_1_alb"
     # No id is a keyword or starts with the o/x Mermaid reads as an arrow head.
     assert diagram.node_id("end") == "n_end"
     assert diagram.node_id("x--y", "o.z") == "n_x_y_o_z"
@@ -369,143 +429,98 @@ def test_node_ids_are_safe_for_mermaid() -> None:
 
 def test_labels_are_escaped() -> None:
     assert diagram._mermaid_text('a "b" <c> | #d') == "a #quot;b#quot; #lt;c#gt; #124; #35;d"
-    assert diagram._dot_text('say "hi"\\') == 'say \\"hi\\"\\\\'
 
 
-# -- deterministic, and it follows the plans -----------------------------------------------
+# -- the SVG ----------------------------------------------------------------------------------
 
 
-def test_rendering_twice_gives_the_same_bytes(documents: Documents, text: str) -> None:
-    assert diagram.render(documents) == text
-    reordered = dict(reversed(list(documents.items())))
-    assert diagram.render(reordered) == text
-    assert diagram.render_dot(documents) == diagram.render_dot(reordered)
+def test_svg_has_sensible_proportions_and_both_regions_side_by_side(
+    text: str, drawing: diagram.Layout
+) -> None:
+    svg = (PROJECT_DIR / "docs" / "architecture.svg").read_text()
+    root = ET.fromstring(svg)
+    _, _, width, height = (float(v) for v in root.attrib["viewBox"].split())
+    assert 0.6 <= width / height <= 2.5, (width, height)
+    assert (width, height) == (drawing.width, drawing.height)
+    frames = {gid: box for box, _, gid in drawing.frames}
+    east, west, middle = frames[E], frames[W], frames["n_replication"]
+    assert east.right < middle.x < middle.right < west.x
+    assert east.y == west.y
+    # Users and SIM clients at the top, above the edge, above the regions.
+    assert drawing.nodes[USERS].bottom < drawing.nodes[CLOUDFLARE].y < east.y
+    assert drawing.nodes[SIMS].bottom < drawing.nodes[ACCELERATOR].y < east.y
+    # Every node of the Mermaid is in the SVG, in its region's frame.
+    assert set(drawing.nodes) == set(labels(text))
+    for nid, box in drawing.nodes.items():
+        for region in (E, W):
+            if nid.startswith(f"{region}_"):
+                assert frames[region].x < box.x and box.right < frames[region].right, nid
 
 
-def test_a_changed_dial_changes_the_diagram(documents: Documents, text: str) -> None:
-    changed = copy.deepcopy(documents)
-    for r in changed["us-west-2"]["resources"]:
-        if (
-            r["type"] == "aws:globalaccelerator/endpointGroup:EndpointGroup"
-            and r["inputs"]["endpointGroupRegion"] == "us-west-2"
-        ):
-            r["inputs"]["trafficDialPercentage"] = 35
-    page = diagram.render(changed)
-    assert page != text
-    assert (
-        "n_global_accelerator_atnt_sim",
-        "==>",
-        "dial 35%",
-        "n_us_west_2_nlb_atnt_us_west_2_sim",
-    ) in edges(page)
-    assert "dial 20%" not in page
+def test_svg_text_overlaps_no_text_box_or_line(drawing: diagram.Layout) -> None:
+    texts = drawing.texts
+    for a, b in itertools.combinations(texts, 2):
+        assert not a.box.overlaps(b.box), (a.text, b.text)
+    # Each node's text inside its box; no text on another node.
+    nodes = drawing.nodes.items()
+    for t in texts:
+        inside = [nid for nid, box in nodes if t.box.overlaps(box)]
+        assert len(inside) <= 1, (t.text, inside)
+        for nid in inside:
+            box = drawing.nodes[nid]
+            assert box.x + 2 < t.box.x and t.box.right < box.right - 2, (t.text, nid)
+    # No line runs through text, or through a node it does not start or end at.
+    for points, e in drawing.lines:
+        ends = {e.source, e.target}
+        for p in sample(points):
+            for t in texts:
+                assert not inside_box(p, t.box), (e, t.text)
+            for nid, box in nodes:
+                if nid not in ends:
+                    assert not inside_box(p, box), (e, nid)
 
 
-def test_a_changed_node_group_changes_the_diagram(documents: Documents, text: str) -> None:
-    changed = copy.deepcopy(documents)
-    for r in changed["us-east-1"]["resources"]:
-        if r["name"] == "nodes-kafka" and r["type"] == "aws:eks/nodeGroup:NodeGroup":
-            r["inputs"]["scalingConfig"]["maxSize"] = 12
-    page = diagram.render(changed)
-    # Sizes apart (not a fixed baseline any more) read as min/desired/max.
-    assert "atnt-us-east-1-kafka<br/>t4g.xlarge<br/>ON_DEMAND, min/desired/max 3/3/12" in page
-    assert page != text
+def sample(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Points every 2 px along a polyline."""
+    found = []
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        steps = max(int(max(abs(x1 - x0), abs(y1 - y0)) / 2), 1)
+        found += [
+            (x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps) for i in range(steps + 1)
+        ]
+    return found
 
 
-def test_failover_redraws_the_edge_from_the_plans() -> None:
-    page = diagram.render({s: v.document for s, v in plan_all(FAILOVER).items()})
-    assert "us-west-2: active" in blocks(page)
-    found = edges(page)
-    assert (
-        "n_global_accelerator_atnt_sim",
-        "==>",
+def inside_box(p: tuple[float, float], box: Box) -> bool:
+    return box.x < p[0] < box.right and box.y < p[1] < box.bottom
+
+
+def test_svg_labels_the_path_and_the_dials(drawing: diagram.Layout) -> None:
+    drawn = {t.text for t in drawing.texts if t.label}
+    assert {
+        "HTTPS",
+        "TCP 9506",
+        "default pool atnt-api-us-east-1",
+        "fallback pool atnt-api-us-west-2",
         "dial 100%",
-        "n_us_west_2_nlb_atnt_us_west_2_sim",
-    ) in found
-    assert (
-        "n_global_accelerator_atnt_sim",
-        "==>",
-        "dial 0%",
-        "n_us_east_1_nlb_atnt_us_east_1_sim",
-    ) in found
-    assert (
-        "n_global_cloudflare_api_atnt_unibeam_com",
-        "==>",
-        "default pool atnt-api-us-west-2",
-        "n_us_west_2_alb_atnt_us_west_2_api",
-    ) in found
-    # Active now, the west stack no longer mirrors Kafka.
-    assert not any(label.startswith("MirrorMaker2") for _, _, label, _ in found)
+        "dial 20%",
+        "HTTP 8080",
+        "TCP 30506",
+        "mTLS 9093",
+    } <= drawn
 
 
-# -- Graphviz, files and the command line ---------------------------------------------------
+def test_text_is_wrapped_at_commas_first() -> None:
+    assert diagram._wrap("kafka 3, monitor 3, spot 2, unibeam 3", 120) == [
+        "kafka 3, monitor 3,",
+        "spot 2, unibeam 3",
+    ]
 
 
-def test_dot_draws_the_same_graph(documents: Documents, text: str) -> None:
-    dot = diagram.render_dot(documents)
-    assert dot.startswith("digraph architecture {\n")
-    assert dot.endswith("}\n")
-    ids = set(re.findall(r"^    (?:  )?(n_[a-z0-9_]+) \[label=", dot, re.MULTILINE))
-    declared = {m.group(1) for line in mermaid(text) if (m := NODE_LINE.match(line))}
-    assert ids == declared
-    dot_edges = re.findall(r"^  (n_[a-z0-9_]+) -> (n_[a-z0-9_]+) \[", dot, re.MULTILINE)
-    assert set(dot_edges) == {(s, t) for s, _, _, t in edges(text)}
-    assert 'subgraph cluster_n_region_us_east_1 {\n    label="us-east-1: active";' in dot
-    # The rooms are clusters nested in their region's, as in Mermaid.
-    region = dot.index("  subgraph cluster_n_region_us_east_1 {\n")
-    room = dot.index(
-        "    subgraph cluster_n_region_us_east_1_room_us_east_1_nodepools {\n"
-        '      label="NodePools";\n'
-        "      n_us_east_1_nodegroup_atnt_us_east_1_kafka [label="
-    )
-    assert region < room < dot.index("\n  }\n", region)
-    assert '[label="dial 20%", style=bold' in dot
+# -- files and the command line ---------------------------------------------------------------
 
 
-def test_write_without_dot_writes_only_the_page(
-    documents: Documents, text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    written = diagram.write(documents, tmp_path / "docs")
-    assert written == [tmp_path / "docs" / "architecture.md"]
-    assert written[0].read_text() == text
-
-
-def fake_dot(bin_dir: Path, body: str) -> None:
-    bin_dir.mkdir()
-    script = bin_dir / "dot"
-    script.write_text(f"#!/bin/sh\n{body}\n")
-    script.chmod(0o755)
-
-
-def test_write_with_dot_renders_the_svg(
-    documents: Documents, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A stand-in dot: checks it was asked for SVG of a digraph, answers with an SVG.
-    fake_dot(
-        tmp_path / "bin",
-        '[ "$1" = "-Tsvg" ] || exit 3\n'
-        'case "$(cat)" in "digraph architecture {"*) echo "<svg>ok</svg>";; *) exit 4;; esac',
-    )
-    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
-    written = diagram.write(documents, tmp_path / "docs")
-    assert [p.name for p in written] == ["architecture.md", "architecture.svg"]
-    assert written[1].read_text() == "<svg>ok</svg>\n"
-
-
-def test_write_reports_a_failing_dot(
-    documents: Documents, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake_dot(tmp_path / "bin", 'cat >/dev/null; echo "syntax error" >&2; exit 1')
-    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
-    with pytest.raises(RuntimeError, match=r"dot failed \(1\): syntax error"):
-        diagram.write(documents, tmp_path / "docs")
-
-
-def test_cli_reads_the_plan_files(
-    documents: Documents, text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+def test_write_and_the_command_line(documents: Documents, text: str, tmp_path: Path) -> None:
     plans = tmp_path / "plan"
     plans.mkdir()
     for stack, document in documents.items():
@@ -514,24 +529,29 @@ def test_cli_reads_the_plan_files(
     assert diagram.main(["--plans", str(plans), "--out", str(out)]) == 0
     # Through the JSON files byte for byte what the in-process plans give.
     assert (out / "architecture.md").read_text() == text
+    svg = (out / "architecture.svg").read_text()
+    assert svg == diagram.render_svg(diagram.build(documents))
+    ET.fromstring(svg)  # well-formed
     assert diagram.main(["--plans", str(tmp_path / "none"), "--out", str(out)]) == 2
 
 
-def test_the_committed_page_is_fresh(text: str) -> None:
-    committed = PROJECT_DIR / "docs" / "architecture.md"
+@pytest.mark.parametrize("name", ["architecture.md", "architecture.svg"])
+def test_the_committed_files_are_fresh(documents: Documents, text: str, name: str) -> None:
+    committed = PROJECT_DIR / "docs" / name
     hint = "regenerate with `make plan` (or python -m offline.diagram)"
-    assert committed.exists(), f"docs/architecture.md is missing: {hint}"
+    assert committed.exists(), f"docs/{name} is missing: {hint}"
+    expected = text if name.endswith(".md") else diagram.render_svg(diagram.build(documents))
     current = committed.read_text()
-    if current != text:
+    if current != expected:
         diff = "\n".join(
             list(
                 difflib.unified_diff(
                     current.splitlines(),
-                    text.splitlines(),
-                    "docs/architecture.md (committed)",
-                    "docs/architecture.md (from the plans)",
+                    expected.splitlines(),
+                    f"docs/{name} (committed)",
+                    f"docs/{name} (from the plans)",
                     lineterm="",
                 )
             )[:40]
         )
-        pytest.fail(f"docs/architecture.md is stale: {hint}\n{diff}")
+        pytest.fail(f"docs/{name} is stale: {hint}\n{diff}")

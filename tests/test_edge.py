@@ -15,6 +15,7 @@ import yaml
 from components._bucket import LogTarget
 from components.edge.global_edge import GlobalEdge, GlobalEdgeArgs, PeerNotDeployedError, RegionSide
 from components.edge.regional_edge import RegionalEdge, RegionalEdgeArgs
+from config.edge import AcceleratorHealthCheck, AlbHealthCheck, CloudflareMonitor
 from config.settings import SettingsError
 from config.stack_files import read_all
 from offline.plan import plan_stack
@@ -293,7 +294,9 @@ def _regional(**changes: Any) -> PlanView:
             "sim_node_selector": {"atnt.unibeam.com/worker-group": "unibeam"},
             "sim_namespace": "unibeam-sim", "api_namespace": "unibeam-api",
             "cloudflare_zone_id": "0" * 32, "create_validation_record": True,
-            "logs_key_arn": LOGS_KEY, "waf_rate_limit": 2000, **changes,
+            "logs_key_arn": LOGS_KEY, "waf_rate_limit": 2000,
+            "sim_health_check": AcceleratorHealthCheck(), "api_health_check": AlbHealthCheck(),
+            **changes,
         }  # fmt: skip
         RegionalEdge("edge", RegionalEdgeArgs(**fields), opts=opts)
 
@@ -325,6 +328,8 @@ def _global(**changes: Any) -> PlanView:
             "cloudflare_zone_id": "0" * 32, "cloudflare_account_id": "1" * 32,
             "accelerator_addresses": [], "edge_certificate_authority": "google",
             "sim_port": 9506, "flow_logs_bucket_name": "atnt-unibeam-ga-flow-logs",
+            "accelerator_health_check": AcceleratorHealthCheck(),
+            "cloudflare_monitor": CloudflareMonitor(),
             "access_log": LogTarget(access.bucket, access), "zone_count": 3, **changes,
         }  # fmt: skip
         GlobalEdge("global-edge", GlobalEdgeArgs(**fields), opts=opts)

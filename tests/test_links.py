@@ -11,27 +11,7 @@ from config.stack_files import read_all
 from offline.chart_values import ChartDefaults, charts_dir
 from offline.plan import plan_stack
 from offline.view import PlanView
-from tests.conftest import PROJECT_DIR, plan_all
-
-ATLAS_EAST = "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0"
-ATLAS_PROJECT = "0123456789abcdef01234567"
-CONFIGURED = {
-    "us-east-1": {
-        "atnt-platform:saas": {
-            "atlas": {"endpointServiceName": ATLAS_EAST},
-            "redis": {"peeringConnectionId": "pcx-0123456789abcdef0", "cidr": "10.50.0.0/24"},
-        },
-        "atnt-platform:partners": {"vpnSites": [
-            {"name": "mno-a", "ip": "1.2.3.4", "cidrs": ["172.20.0.0/24"], "bgpAsn": 65010},
-            {"name": "mno-b", "ip": "8.8.4.4", "cidrs": ["172.21.0.0/24", "172.21.1.0/24"]},
-        ]},
-        "atnt-platform:security": {"twistlock": {
-            "consoleAddress": "wss://us-east1.cloud.twistlock.com:443",
-            "secretName": "atnt/us-east-1/twistlock",
-            "image": "registry.twistlock.com/twistlock/defender:defender_34_03_138"}},
-    },
-    "us-west-2": {"atnt-platform:saas": {"atlas": {"projectId": ATLAS_PROJECT}}},
-}  # fmt: skip
+from tests.conftest import ATLAS_EAST, CONFIGURED, OLDER_MKTXP, PROJECT_DIR, plan_all
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +113,73 @@ def test_one_vpn_per_site_with_strong_tunnels_and_routes(configured: dict[str, P
         reaches = any({"ipBlock": {"cidr": "172.20.0.0/24"}} in e.get("to", [])
                       for e in policy["inputs"]["spec"]["egress"])  # fmt: skip
         assert reaches is allowed, svc
+
+
+def test_each_partner_gets_its_tunnel_endpoints_and_keys(configured: dict[str, PlanView]) -> None:
+    v = configured["us-east-1"]
+    outputs = v.document["outputs"]
+    tunnels = outputs["partnerTunnels"]
+    assert sorted(tunnels) == ["mno-a", "mno-b"]
+    connections = {c["name"].removeprefix("partners-"): c
+                   for c in v.of_type("aws:ec2/vpnConnection:VpnConnection")}  # fmt: skip
+    gateways = {g["name"].removeprefix("partners-"): g
+                for g in v.of_type("aws:ec2/customerGateway:CustomerGateway")}  # fmt: skip
+    for site, side in tunnels.items():
+        state = v.state_of(connections[site])
+        assert side["vpnConnectionId"] == connections[site]["id"]
+        assert side["customerGatewayId"] == gateways[site]["id"]
+        assert side["awsCidrs"] == ["10.10.0.0/16"]
+        assert side["awsBgpAsn"] == 64512  # the Transit Gateway's (network.transitGatewayAsn)
+        assert side["ike"] == {"versions": ["ikev2"], "encryption": ["AES256"],
+                               "integrity": ["SHA2-256"], "dhGroups": [14, 20]}  # fmt: skip
+        # Both tunnels, as AWS made them: outside address and the /30 inside each.
+        assert side["tunnels"] == [
+            {"outsideAddress": state[f"tunnel{n}Address"],
+             "insideCidr": state[f"tunnel{n}InsideCidr"],
+             "awsInsideAddress": state[f"tunnel{n}VgwInsideAddress"],
+             "siteInsideAddress": state[f"tunnel{n}CgwInsideAddress"]}
+            for n in (1, 2)
+        ]  # fmt: skip
+        assert all(t["outsideAddress"] and t["insideCidr"].endswith("/30")
+                   for t in side["tunnels"])  # fmt: skip
+    assert (tunnels["mno-a"]["routing"], tunnels["mno-a"]["siteBgpAsn"]) == ("bgp", 65010)
+    assert (tunnels["mno-b"]["routing"], tunnels["mno-b"]["siteBgpAsn"]) == ("static", None)
+    assert tunnels["mno-b"]["siteCidrs"] == ["172.21.0.0/24", "172.21.1.0/24"]
+    # The pre-shared keys only as a secret output, never in the endpoints.
+    assert outputs["partnerTunnelKeys"] == "[secret]"
+    assert "psk_" not in str(tunnels)
+
+
+def test_the_partner_outputs_exist_only_with_partners(
+    plans: dict[str, PlanView], configured: dict[str, PlanView]
+) -> None:
+    for v in (*plans.values(), configured["us-west-2"]):
+        assert not {"partnerTunnels", "partnerTunnelKeys"} & set(v.document["outputs"])
+
+
+def test_the_exporter_partner_sites_bring_runs_a_pinned_image(
+    configured: dict[str, PlanView], plans: dict[str, PlanView]
+) -> None:
+    from config.versions import image_problem
+
+    (exporter,) = [d for d in configured["us-east-1"].of_type("kubernetes:apps/v1:Deployment")
+                   if d["inputs"]["metadata"]["name"] == "mktxp-exporter"]  # fmt: skip
+    (container,) = exporter["inputs"]["spec"]["template"]["spec"]["containers"]
+    # observability.mktxpImage (default ghcr.io/akpw/mktxp:1.2.20), at a release.
+    assert container["image"] == OLDER_MKTXP
+    assert image_problem(container["image"]) is None
+    # Its configuration: the two files of the region's mktxp secret (README, partners).
+    (provider_class,) = [c for c in configured["us-east-1"].of_type(
+        "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass")
+        if c["inputs"]["metadata"]["name"] == "mktxp-exporter"]  # fmt: skip
+    objects = provider_class["inputs"]["spec"]["parameters"]["objects"]
+    assert '"objectName": "atnt/us-east-1/mktxp"' in objects
+    assert '"path": "mktxp_conf"' in objects and '"path": "_mktxp_conf"' in objects
+    # No partner site, no exporter.
+    for v in plans.values():
+        names = [d["inputs"]["metadata"]["name"] for d in v.of_type(
+            "kubernetes:apps/v1:Deployment")]  # fmt: skip
+        assert "mktxp-exporter" not in names
 
 
 def _unwrapped(value: Any) -> Any:

@@ -85,6 +85,8 @@ class EdgeRouting(pulumi.ComponentResource):
                 create_validation_record=not edge.owns_global_edge,
                 logs_key_arn=cluster.logs_key_arn,
                 waf_rate_limit=edge.waf.rate_limit,
+                sim_health_check=edge.health_checks.accelerator,
+                api_health_check=edge.health_checks.alb,
                 alert_topic_arn=args.alert_topic_arn,
                 cloudflare_provider=args.cloudflare_provider,
                 wait_for=[
@@ -145,6 +147,8 @@ class EdgeRouting(pulumi.ComponentResource):
                 else None,
                 cloudflare_account_id=edge.cloudflare_account_id or "",
                 sim_port=edge.sim_port,
+                accelerator_health_check=edge.health_checks.accelerator,
+                cloudflare_monitor=edge.health_checks.cloudflare,
                 flow_logs_bucket_name=f"{s.bucket_prefix}-ga-flow-logs",
                 access_log=cluster.access_logs,
                 zone_count=len(s.network.availability_zones),

@@ -27,7 +27,15 @@ import pulumi_cloudflare as cloudflare
 from components._alarms import minute_alarm
 from components._bucket import LogTarget, log_delivery_bucket
 from components._iam import Statement, policy_document
-from config.edge import CLOUDFLARE_MONITOR, NLB_HEALTH_CHECK
+from config.edge import (
+    CLOUDFLARE_CONSECUTIVE_DOWN,
+    HEALTH_BODY,
+    HEALTH_PATH,
+    HEALTH_STATUS,
+    SIM_CHECK_PROTOCOL,
+    AcceleratorHealthCheck,
+    CloudflareMonitor,
+)
 
 #: Days a deleted key waits before it is gone (the maximum): time to notice a mistake.
 KEY_DELETION_WINDOW_DAYS = 30
@@ -77,6 +85,10 @@ class GlobalEdgeArgs:
     #: when Universal SSL covers the host (a first-level name).
     edge_certificate_authority: str | None
     sim_port: int
+    #: The SIM check (the endpoint groups carry it; the NLB target groups act on it).
+    accelerator_health_check: AcceleratorHealthCheck
+    #: Cloudflare's monitor of the regions' ALBs.
+    cloudflare_monitor: CloudflareMonitor
     flow_logs_bucket_name: str
     #: Where the flow-log bucket's own server access logs go (this region's access-log bucket).
     access_log: LogTarget
@@ -200,7 +212,7 @@ class GlobalEdge(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        hc = NLB_HEALTH_CHECK
+        hc = args.accelerator_health_check
         for side in (args.home, args.peer):
             aws.globalaccelerator.EndpointGroup(
                 f"{name}-{side.region}",
@@ -209,8 +221,8 @@ class GlobalEdge(pulumi.ComponentResource):
                 traffic_dial_percentage=args.traffic_dials[side.region],
                 # Used for EC2/EIP endpoints only: NLB endpoints are judged by their target
                 # groups, which carry the same numbers.
-                health_check_protocol=hc.protocol,
-                health_check_port=hc.port,
+                health_check_protocol=SIM_CHECK_PROTOCOL,
+                health_check_port=args.sim_port,
                 health_check_interval_seconds=hc.interval,
                 threshold_count=hc.threshold,
                 endpoint_configurations=[
@@ -281,21 +293,21 @@ class GlobalEdge(pulumi.ComponentResource):
     def _cloudflare(self) -> None:
         args, name = self._args, self._name
         cf = pulumi.ResourceOptions(parent=self, provider=args.cloudflare_provider)
-        m = CLOUDFLARE_MONITOR
+        m = args.cloudflare_monitor
         monitor = cloudflare.LoadBalancerMonitor(
             f"{name}-health",
             account_id=args.cloudflare_account_id,
             description=f"{args.api_host} /health",
             type="https",
             method="GET",
-            path=m.path,
+            path=HEALTH_PATH,
             port=443,
-            expected_codes=m.expected_codes,
-            expected_body=m.expected_body,
+            expected_codes=HEALTH_STATUS,
+            expected_body=HEALTH_BODY,
             interval=m.interval,
             timeout=m.timeout,
             retries=m.retries,
-            consecutive_down=m.consecutive_down,
+            consecutive_down=CLOUDFLARE_CONSECUTIVE_DOWN,
             header={"Host": [args.api_host]},
             follow_redirects=False,
             allow_insecure=False,

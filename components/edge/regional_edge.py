@@ -31,10 +31,14 @@ from components._alarms import minute_alarm
 from components._bucket import LogTarget, log_delivery_bucket
 from components._iam import Statement, policy_document
 from config.edge import (
-    NLB_HEALTH_CHECK,
+    HEALTH_PATH,
+    HEALTH_STATUS,
+    SIM_CHECK_PROTOCOL,
     WAF_LOG_RETENTION_DAYS,
     WAF_RATE_LIMIT_RANGE,
     WAF_RATE_WINDOW_SECONDS,
+    AcceleratorHealthCheck,
+    AlbHealthCheck,
 )
 
 #: TLS 1.3 preferred, TLS 1.2 the minimum, no CBC or SHA-1 suites.
@@ -96,6 +100,10 @@ class RegionalEdgeArgs:
     logs_key_arn: pulumi.Input[str]
     #: Requests per client IP per five minutes before the web ACL blocks the client.
     waf_rate_limit: int
+    #: The SIM target group's check: Global Accelerator acts on it (decisions.md 3).
+    sim_health_check: AcceleratorHealthCheck
+    #: The API target group's check of each pod's /health.
+    api_health_check: AlbHealthCheck
     waf_log_retention_days: int = WAF_LOG_RETENTION_DAYS
     #: SNS topic the target-health alarms notify; None: no alarms.
     alert_topic_arn: pulumi.Input[str] | None = None
@@ -158,7 +166,7 @@ class RegionalEdge(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, protect=True, depends_on=[logs_policy]),
         )
-        hc = NLB_HEALTH_CHECK
+        hc = args.sim_health_check
         # Instance targets (IPv4): a dual-stack accelerator's NLB may not use ``ip`` targets.
         # Nodes are registered on the node port; the check probes that same port
         # ("traffic-port"), which answers only on nodes running a SIM pod.
@@ -173,7 +181,7 @@ class RegionalEdge(pulumi.ComponentResource):
             preserve_client_ip="true",
             deregistration_delay=60,
             health_check=aws.lb.TargetGroupHealthCheckArgs(
-                protocol=hc.protocol,
+                protocol=SIM_CHECK_PROTOCOL,
                 port="traffic-port",
                 interval=hc.interval,
                 timeout=hc.timeout,
@@ -217,6 +225,7 @@ class RegionalEdge(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, protect=True, depends_on=[logs_policy]),
         )
+        api_hc = args.api_health_check
         api_tg = aws.lb.TargetGroup(
             f"{name}-api",
             name=f"{base}-api"[:32],
@@ -227,13 +236,13 @@ class RegionalEdge(pulumi.ComponentResource):
             deregistration_delay=30,
             health_check=aws.lb.TargetGroupHealthCheckArgs(
                 protocol="HTTP",
-                path="/health",
-                matcher="200",
+                path=HEALTH_PATH,
+                matcher=HEALTH_STATUS,
                 port="traffic-port",
-                interval=15,
-                timeout=5,
-                healthy_threshold=3,
-                unhealthy_threshold=3,
+                interval=api_hc.interval,
+                timeout=api_hc.timeout,
+                healthy_threshold=api_hc.healthy_threshold,
+                unhealthy_threshold=api_hc.unhealthy_threshold,
             ),
             tags=args.tags,
             opts=child,

@@ -18,6 +18,7 @@ import pulumi
 from components._helm import pinned_release
 from components._iam import kms_use, pod_identity
 from config.placement import EVERY_NODE_TOLERATIONS, GroupPlacement
+from config.versions import LOKI_GATEWAY_NGINX_TAG
 
 LOKI_SA = "loki"
 #: Memory of Loki's memcached caches (MB); each pod requests 1.2 x this.
@@ -182,7 +183,9 @@ class LogStack(pulumi.ComponentResource):
             "queryScheduler": stateless,
             "indexGateway": {**stateless, "persistence": disk},
             "compactor": {"replicas": 1, "persistence": disk},
-            "gateway": {"replicas": args.replicas},
+            # The chart's nginx tag is a minor line (1.31-alpine): pinned to a release.
+            "gateway": {"replicas": args.replicas,
+                        "image": {"tag": LOKI_GATEWAY_NGINX_TAG}},
             # The memcached caches take their own placement (the chart's ``defaults`` reach
             # Loki's pods only) and a size Monitor workers hold: the request is 1.2 x the
             # allocated MB (chunks default 8192, a 9.8 GiB pod).

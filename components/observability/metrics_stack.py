@@ -27,9 +27,8 @@ import yaml
 from components._helm import pinned_release
 from components._iam import Statement, kms_use, pod_identity
 from components.observability.alerting import RECEIVERS, RECEIVERS_DIR, AlertmanagerRouting
-from components.platform.kafka import PAUSE_IMAGE
 from config.placement import EVERY_NODE_TOLERATIONS, GroupPlacement
-from config.versions import THANOS_IMAGE
+from config.versions import KPS_CRD_UPGRADE_BUSYBOX_TAG, PAUSE_IMAGE, THANOS_IMAGE
 
 NAMESPACE = "monitoring"
 KPS = "kps"  # fullnameOverride: short, fixed names (kps-prometheus, kps-thanos-discovery)
@@ -265,7 +264,9 @@ class MetricsStack(pulumi.ComponentResource):
                                      "readOnly": True}]  # fmt: skip
         return {
             "fullnameOverride": KPS,
-            "crds": {"upgradeJob": {"enabled": True, **monitor}},
+            # The job's busybox defaults to ``latest``: pinned (config/versions.py).
+            "crds": {"upgradeJob": {"enabled": True, **monitor, "image": {
+                "busybox": {"tag": KPS_CRD_UPGRADE_BUSYBOX_TAG}}}},
             "prometheusOperator": {**monitor, "logLevel": args.log_level,
                                    "admissionWebhooks": {"patch": monitor,
                                                          "deployment": monitor}},

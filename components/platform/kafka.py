@@ -34,6 +34,7 @@ import yaml
 
 from components._iam import pod_identity, secret_read
 from config.placement import GroupPlacement
+from config.versions import PAUSE_IMAGE
 
 #: Strimzi resource name of the cluster (its bootstrap service is ``<name>-kafka-bootstrap``).
 CLUSTER = "atnt"
@@ -48,7 +49,6 @@ SOURCE_CREDENTIALS = "kafka-mirror-source"
 #: its last year.
 CA_VALIDITY_HOURS = 10 * 8760
 CA_EARLY_RENEWAL_HOURS = 8760
-PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
 MM2_METRICS = "mirror-maker-metrics"
 #: MirrorMaker2 replication latency and checkpoint metrics from its JMX beans.
 MM2_JMX_RULES = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -72,6 +73,10 @@ class PlatformOutputs:
     unibeam_namespace_resources: Sequence[pulumi.Resource]
     #: The Atlas database principals: one role per Unibeam service.
     unibeam_role_arns: dict[str, pulumi.Output[str]]
+    #: Per partner site, what the partner configures on its side (PartnerVpn.tunnels) and
+    #: the tunnels' pre-shared keys (secret); empty without ``partners.vpnSites``.
+    partner_tunnels: dict[str, pulumi.Output[dict[str, Any]]]
+    partner_tunnel_keys: dict[str, pulumi.Output[list[str]]]
 
 
 class Platform(pulumi.ComponentResource):
@@ -190,7 +195,7 @@ class Platform(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self._links(args, unibeam.role_arns)
+        partners_vpn = self._links(args, unibeam.role_arns)
         self.outputs = PlatformOutputs(
             secrets_store=services.secrets_store,
             load_balancer_controller=services.load_balancer_controller,
@@ -199,11 +204,16 @@ class Platform(pulumi.ComponentResource):
             unibeam_namespaces=unibeam.namespaces,
             unibeam_namespace_resources=unibeam.namespace_resources,
             unibeam_role_arns=unibeam.role_arns,
+            partner_tunnels=partners_vpn.tunnels if partners_vpn else {},
+            partner_tunnel_keys=partners_vpn.preshared_keys if partners_vpn else {},
         )
         self.register_outputs({"bootstrap": kafka.bootstrap_dns_name})
 
-    def _links(self, args: PlatformArgs, role_arns: dict[str, pulumi.Output[str]]) -> None:
-        """The SaaS and partner links: each exists exactly when its settings do."""
+    def _links(
+        self, args: PlatformArgs, role_arns: dict[str, pulumi.Output[str]]
+    ) -> PartnerVpn | None:
+        """The SaaS and partner links: each exists exactly when its settings do. Returns the
+        partner VPNs, when there are sites."""
         s, cluster, child = args.settings, args.cluster, pulumi.ResourceOptions(parent=self)
         atlas, redis, sites = s.saas.atlas, s.saas.redis, s.partners.vpn_sites
         if atlas is not None:
@@ -233,17 +243,20 @@ class Platform(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-        if sites:
-            PartnerVpn(
-                "partners",
-                PartnerVpnArgs(
-                    transit_gateway_id=cluster.transit_gateway_id,
-                    transit_gateway_route_table_id=cluster.transit_route_table_id,
-                    private_route_table_ids=cluster.private_route_table_ids,
-                    sites=[
-                        VpnSiteArgs(name=x.name, ip=x.ip, cidrs=x.cidrs, bgp_asn=x.bgp_asn)
-                        for x in sites
-                    ],
-                ),
-                opts=child,
-            )
+        if not sites:
+            return None
+        return PartnerVpn(
+            "partners",
+            PartnerVpnArgs(
+                transit_gateway_id=cluster.transit_gateway_id,
+                transit_gateway_route_table_id=cluster.transit_route_table_id,
+                private_route_table_ids=cluster.private_route_table_ids,
+                sites=[
+                    VpnSiteArgs(name=x.name, ip=x.ip, cidrs=x.cidrs, bgp_asn=x.bgp_asn)
+                    for x in sites
+                ],
+                amazon_side_asn=s.network.transit_gateway_asn,
+                aws_cidrs=[s.network.vpc_cidr],
+            ),
+            opts=child,
+        )

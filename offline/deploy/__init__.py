@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from offline.deploy import access, edge, network, ordering, placement
+from offline.deploy import access, edge, network, ordering, pinning, placement
 from offline.deploy.graph import PlanGraph
 
 StackCheck = Callable[[PlanGraph, Path | None], list[str]]
@@ -62,6 +62,8 @@ CHECKS: tuple[Check, ...] = (
           stack=network.egress_hosts),
     Check("pod-identity-clients", "AWS clients can use Pod Identity credentials",
           stack=network.pod_identity_clients),
+    Check("images-pinned", "every image a workload runs is pinned to one release",
+          stack=pinning.images_pinned),
     Check("zone-associations", "zones another stack associates keep that association",
           across=network.zone_associations),
     Check("placement", "every component a chart places runs on its worker group",
