@@ -9,6 +9,7 @@ so a condition that lets a fork reach a job with secrets fails a test.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shutil
@@ -271,7 +272,7 @@ def run_lines(job: Mapping[str, Any]) -> str:
     return "\n".join(str(s.get("run", "")) for s in job.get("steps", []))
 
 
-def test_the_offline_job_fails_without_chart_data_and_posts_the_diff() -> None:
+def test_the_offline_job_builds_the_chart_data_runs_ci_strictly_then_diffs() -> None:
     jobs = workflow("ci")["jobs"]
     steps = run_lines(jobs["offline"])
     fetch, run, diff = (steps.index(s) for s in (".ci/fetch-charts", "CI=true .ci/run",
@@ -327,7 +328,7 @@ def test_deploy_goes_us_east_1_then_us_west_2_each_behind_its_environment() -> N
                                               "head_repository": {"full_name": REPO}}}},
     }  # fmt: skip
     assert jobs_that_run({"jobs": {"us-east-1": jobs["us-east-1"]}}, merged)["us-east-1"]
-    failed = yaml.safe_load(yaml.safe_dump(merged))
+    failed = copy.deepcopy(merged)
     failed["github"]["event"]["workflow_run"]["conclusion"] = "failure"
     assert not jobs_that_run({"jobs": {"us-east-1": jobs["us-east-1"]}}, failed)["us-east-1"]
 
@@ -364,7 +365,11 @@ def fake(bin_dir: Path, name: str, script: str) -> None:
 
 
 def run_script(
-    tmp_path: Path, script: str, args: list[str], fakes: Mapping[str, str]
+    tmp_path: Path,
+    script: str,
+    args: list[str],
+    fakes: Mapping[str, str],
+    env: Mapping[str, str] | None = None,
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
@@ -372,11 +377,11 @@ def run_script(
         fake(bin_dir, name, body)
     output = tmp_path / "github_output"
     output.write_text("")
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}",
-           "GITHUB_OUTPUT": str(output), "GITHUB_REPOSITORY": REPO}  # fmt: skip
+    environ = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}",
+               "GITHUB_OUTPUT": str(output), "GITHUB_REPOSITORY": REPO, **(env or {})}  # fmt: skip
     done = subprocess.run(
         ["bash", str(GITHUB / "scripts" / script), *args],
-        capture_output=True, text=True, env=env, check=False,
+        capture_output=True, text=True, env=environ, check=False,
     )  # fmt: skip
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
     return done, outputs
@@ -424,9 +429,6 @@ def test_deploy_refuses_while_a_failover_is_unmerged_and_skips_an_old_commit(
         (True, tip, 1, "false"),
     ]
     for open_failover, sha, status, deployable in cases:
-        os.environ["DEPLOY_SHA"] = sha
-        try:
-            done, outputs = run_script(tmp_path, "deployable", [], {"gh": gh(open_failover)})
-        finally:
-            del os.environ["DEPLOY_SHA"]
+        fakes = {"gh": gh(open_failover)}
+        done, outputs = run_script(tmp_path, "deployable", [], fakes, {"DEPLOY_SHA": sha})
         assert (done.returncode, outputs["deployable"]) == (status, deployable), done.stdout
