@@ -26,7 +26,7 @@ import fnmatch
 import ipaddress
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -569,10 +569,13 @@ def firewall_stateful_inspection(res: Res) -> list[str]:
     problems = []
     for key in ("statelessDefaultActions", "statelessFragmentDefaultActions"):
         actions = strings(res.props, "firewallPolicy", key)
-        if actions != [FORWARD_TO_STATEFUL]:
+        # One standard action (aws:pass, aws:drop or aws:forward_to_sfe), which decides; custom
+        # actions beside it (publishing metrics) do not change where the packet goes.
+        standard = [a for a in actions if a.startswith("aws:")]
+        if standard != [FORWARD_TO_STATEFUL]:
             shown = ", ".join(actions) or "not set"
             problems.append(
-                f"{label}: firewallPolicy.{key} is {shown}; it must be exactly "
+                f"{label}: firewallPolicy.{key} is {shown}; its standard action must be "
                 f"{FORWARD_TO_STATEFUL}, or traffic bypasses the stateful allow-list"
             )
     order = get(res.props, "firewallPolicy", "statefulEngineOptions", "ruleOrder")
@@ -615,10 +618,10 @@ def _statements(document: Any) -> list[Any]:
     return list(statements) if _is_list(statements) else [statements] if statements else []
 
 
-def _admin_statements(document: Any) -> list[str]:
+def _admin_statements(statements: list[Any]) -> list[str]:
     """Labels of the statements that allow Action "*" on Resource "*"."""
     found = []
-    for index, statement in enumerate(_statements(document)):
+    for index, statement in enumerate(statements):
         if get(statement, "Effect") not in (None, "Allow"):
             continue
         if "*" in strings(statement, "Action") and "*" in strings(statement, "Resource"):
@@ -637,6 +640,22 @@ def _iam_documents(res: Res) -> list[tuple[str, Any]]:
     return [("policy", get(res.props, IAM_DOCUMENTS[res.type]))]
 
 
+def _iam_statements(res: Res) -> Iterator[tuple[str, list[Any] | None]]:
+    """(what, statements) of every policy document ``res`` holds; None for a document that is
+    not valid JSON (reported by the caller with :func:`_not_json`)."""
+    for what, document in _iam_documents(res):
+        if not document:
+            continue
+        try:
+            yield what, _statements(document)
+        except json.JSONDecodeError:
+            yield what, None
+
+
+def _not_json(res: Res, what: str) -> str:
+    return f"IAM {res.name}: {what} is not valid JSON and cannot be checked"
+
+
 def iam_no_wildcard_admin(res: Res) -> list[str]:
     """No IAM statement allows Action "*" on Resource "*" (nor AdministratorAccess)."""
     if res.type in IAM_ATTACHMENTS:
@@ -645,17 +664,13 @@ def iam_no_wildcard_admin(res: Res) -> list[str]:
             return [f"IAM attachment {res.name}: attaches AdministratorAccess (Action '*' on '*')"]
         return []
     problems = []
-    for what, document in _iam_documents(res):
-        if not document:
-            continue
-        try:
-            sids = _admin_statements(document)
-        except json.JSONDecodeError:
-            problems.append(f"IAM {res.name}: {what} is not valid JSON and cannot be checked")
+    for what, statements in _iam_statements(res):
+        if statements is None:
+            problems.append(_not_json(res, what))
             continue
         problems.extend(
             f"IAM {res.name}: {what} statement {sid} allows Action '*' on Resource '*'"
-            for sid in sids
+            for sid in _admin_statements(statements)
         )
     return problems
 
@@ -723,13 +738,9 @@ def iam_s3_scoped(res: Res) -> list[str]:
     """No IAM statement allows an S3 bucket or object action on Resource "*" (or on every
     bucket, or through NotResource): each names its buckets' ARNs."""
     problems = []
-    for what, document in _iam_documents(res):
-        if not document:
-            continue
-        try:
-            statements = _statements(document)
-        except json.JSONDecodeError:
-            problems.append(f"IAM {res.name}: {what} is not valid JSON and cannot be checked")
+    for what, statements in _iam_statements(res):
+        if statements is None:
+            problems.append(_not_json(res, what))
             continue
         for index, statement in enumerate(statements):
             if get(statement, "Effect") not in (None, "Allow"):
@@ -791,7 +802,7 @@ def stateful_resources_protected(res: Res) -> list[str]:
 #: server access logs.
 LOG_BUCKET_PATTERNS: Mapping[str, str] = {
     "*-lb-logs-*": "ELB access-log delivery",
-    "*-s3-logs-*": "S3 server access-log delivery",
+    ACCESS_LOG_BUCKET: "S3 server access-log delivery",
 }
 #: Log buckets whose delivery writes with a customer key (SSE-KMS like data, so no exception):
 #: log buckets all the same, which need no cross-region replica.
@@ -866,7 +877,7 @@ def audit_log_retention(res: Res) -> list[str]:
         return []
     days = get(res.props, "retentionInDays")
     if isinstance(days, int | float) and 0 < days < AUDIT_RETENTION_DAYS:
-        return [f"log group {name} keeps audit logs {days:g} days, less than a year "
+        return [f"log group {name} keeps audit logs {_num(days)} days, less than a year "
                 f"({AUDIT_RETENTION_DAYS})"]  # fmt: skip
     return []
 
@@ -878,7 +889,8 @@ def s3_access_logging(resources: Sequence[Res]) -> list[Finding]:
     buckets = _buckets(resources)
     findings = []
     for name, bucket in buckets.items():
-        targets = [_text(c.props, "targetBucket") for c in logging.get(name, [])]
+        # get, not _text: an unknown target is not judged (rather than passing unseen).
+        targets = [get(c.props, "targetBucket") for c in logging.get(name, [])]
         region = _region(bucket)
 
         def problem(text: str, urn: str = bucket.urn, name: str = name) -> None:
@@ -907,6 +919,20 @@ def s3_access_logging(resources: Sequence[Res]) -> list[Finding]:
 SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
 #: Longest schedule for a rotated platform credential (days).
 MAX_ROTATION_DAYS = 90
+#: A rotation schedule as a rate (RotationRules.ScheduleExpression; the other form is cron).
+_RATE = re.compile(r"^rate\((\d+) (hours?|days?)\)$")
+
+
+def _rotation_days(rules: Any) -> float | None:
+    """Days between rotations: ``automaticallyAfterDays``, or a ``scheduleExpression``
+    ``rate(N days)``/``rate(N hours)``; None for a cron schedule (not measured here)."""
+    days = get(rules, "automaticallyAfterDays")
+    if isinstance(days, int | float):
+        return days
+    rate = _RATE.match(str(get(rules, "scheduleExpression") or ""))
+    if rate:
+        return int(rate[1]) / (24 if rate[2].startswith("hour") else 1)
+    return None
 
 
 def platform_secrets_rotate(resources: Sequence[Res]) -> list[Finding]:
@@ -920,28 +946,32 @@ def platform_secrets_rotate(resources: Sequence[Res]) -> list[Finding]:
             value = _text(secret.props, key)
             if value:
                 by_id[value] = secret
-    schedules: dict[str, list[Any]] = {}
+    #: Secret -> the days between its rotations (None: a cron schedule).
+    schedules: dict[str, list[float | None]] = {}
     for rotation in _of(resources, SECRET_ROTATION):
-        target = by_id.get(str(_text(rotation.props, "secretId")))
-        if target is not None:
-            days = get(rotation.props, "rotationRules", "automaticallyAfterDays")
-            schedules.setdefault(target.urn, []).append(days)
+        # get, not _text: a secret still to be created has an unknown id, and its rotation
+        # must not read as missing (the rule is then not judged in that preview).
+        target = by_id.get(str(get(rotation.props, "secretId")))
+        rules = get(rotation.props, "rotationRules")
+        if target is not None and is_set(rules):
+            schedules.setdefault(target.urn, []).append(_rotation_days(rules))
     findings = []
     for secret in secrets:
         tags = get(secret.props, "tags") or {}
         if not isinstance(tags, Mapping) or tags.get("issued-by") != "platform":
             continue
         name = _text(secret.props, "name") or secret.name
-        days = [d for d in schedules.get(secret.urn, []) if isinstance(d, int | float)]
-        if tags.get("rotation") == "manual" and not days:
+        rotated = secret.urn in schedules
+        days = [d for d in schedules.get(secret.urn, []) if d is not None]
+        if tags.get("rotation") == "manual" and not rotated:
             continue
-        if not days:
+        if not rotated:
             text = "has no rotation (SecretRotation) nor tag rotation=manual"
             findings.append(
                 Finding(secret.urn, f"secret {name} is issued by the platform and {text}")
             )
-        elif max(days) > MAX_ROTATION_DAYS:
-            text = f"rotates every {max(days):g} days, more than {MAX_ROTATION_DAYS}"
+        elif days and max(days) > MAX_ROTATION_DAYS:
+            text = f"rotates every {_num(max(days))} days, more than {MAX_ROTATION_DAYS}"
             findings.append(Finding(secret.urn, f"secret {name} {text}"))
     return findings
 
@@ -1179,6 +1209,8 @@ def pod_identity_role_per_association(resources: Sequence[Res]) -> list[Finding]
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 WEB_ACL_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+#: What WAF's log destinations (log group, bucket, Firehose stream) must be named with.
+WAF_LOG_PREFIX = "aws-waf-logs-"
 #: The AWS managed rule groups every internet-facing ALB's web ACL runs.
 WAF_REQUIRED_GROUPS = (
     "AWSManagedRulesCommonRuleSet",
@@ -1229,15 +1261,29 @@ def _acl_of(acls: Sequence[Res], arn: str) -> Res | None:
     return next((a for a in acls if _text(a.props, "id") == last), None)
 
 
-def _web_acl_problems(acl: Res, logged: set[str], arn: str) -> list[str]:
+def _destination_name(arn: str) -> str:
+    """The name in a WAF log destination's ARN: ``...:log-group:<name>[:*]``,
+    ``arn:aws:s3:::<name>``, ``...:deliverystream/<name>``."""
+    if ":log-group:" in arn:
+        return arn.split(":log-group:", 1)[1].split(":", 1)[0]
+    return re.split(r"[:/]", arn)[-1]
+
+
+def _web_acl_problems(acl: Res, logged: Mapping[str, list[Any]], arn: str) -> list[str]:
     label = f"web ACL {_label(acl)}"
-    rules = _acl_rules(acl)
+    problems = []
+    scope = get(acl.props, "scope")
+    if scope != "REGIONAL":
+        problems.append(f"{label} has scope {scope}: only a REGIONAL web ACL guards an ALB")
+    try:
+        rules = _acl_rules(acl)
+    except json.JSONDecodeError:
+        return [*problems, f"{label}: ruleJson is not valid JSON and cannot be checked"]
     groups: dict[str, Any] = {}
     for rule in rules:
         statement = get(rule, "statement", "managedRuleGroupStatement")
         if statement is not None and get(statement, "vendorName") == "AWS":
             groups[str(get(statement, "name"))] = rule
-    problems = []
     missing = [g for g in WAF_REQUIRED_GROUPS if g not in groups]
     if missing:
         problems.append(f"{label} lacks the AWS managed rule groups {', '.join(missing)}")
@@ -1255,23 +1301,35 @@ def _web_acl_problems(acl: Res, logged: set[str], arn: str) -> list[str]:
         problems.append(
             f"{label} does not log (no WebAclLoggingConfiguration with a destination for it)"
         )
+    misnamed = [d for d in logged.get(arn, []) if isinstance(d, str)
+                and not _destination_name(d).startswith(WAF_LOG_PREFIX)]  # fmt: skip
+    if misnamed:
+        problems.append(
+            f"{label} logs to {', '.join(misnamed)}: WAF accepts only destinations named "
+            f"{WAF_LOG_PREFIX}*"
+        )
     return problems
 
 
 def alb_waf(resources: Sequence[Res]) -> list[Finding]:
-    """Every internet-facing ALB is associated with a WAFv2 web ACL that runs AWS's common,
-    known-bad-inputs and IP-reputation rule groups and a rate-based rule, and logs."""
+    """Every internet-facing ALB is associated with a regional WAFv2 web ACL that runs AWS's
+    common, known-bad-inputs and IP-reputation rule groups and a rate-based rule, and logs to
+    a destination WAF accepts."""
     acls = _of(resources, WEB_ACL)
     attached: dict[str, list[str]] = {}
     for association in _of(resources, WEB_ACL_ASSOCIATION):
         attached.setdefault(str(get(association.props, "resourceArn")), []).append(
             str(get(association.props, "webAclArn"))
         )
-    logged = {
-        str(get(c.props, "resourceArn"))
-        for c in _of(resources, WEB_ACL_LOGGING)
-        if is_set(c.props, "logDestinationConfigs")
-    }
+    logged: dict[str, list[Any]] = {}  # web ACL ARN -> its log destinations
+    for config in _of(resources, WEB_ACL_LOGGING):
+        if not is_set(config.props, "logDestinationConfigs"):
+            continue
+        try:
+            destinations = items(config.props, "logDestinationConfigs")
+        except UnknownValue:
+            destinations = []  # still to be created: judged once known
+        logged.setdefault(str(get(config.props, "resourceArn")), []).extend(destinations)
     findings = []
     for alb in _of(resources, LOAD_BALANCERS):
         if get(alb.props, "loadBalancerType") not in (None, "application"):
@@ -1396,6 +1454,130 @@ def alerts_leave_the_cluster(res: Res) -> list[str]:
             f"nothing out of the cluster (route it to {', '.join(leaving)})"
         ]
     return []
+
+
+SNS_TOPIC = "aws:sns/topic:Topic"
+KMS_ALIAS = "aws:kms/alias:Alias"
+KMS_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+#: CloudWatch alarms publish to a topic as this service principal; to an encrypted topic only
+#: with these actions on its key (SNS Developer Guide, "Enable compatibility between event
+#: sources from AWS services and encrypted topics"). The AWS-managed key alias/aws/sns has a
+#: policy nobody can change, so alarms cannot publish to a topic under it.
+CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
+CLOUDWATCH_KEY_ACTIONS = ("kms:GenerateDataKey*", "kms:Decrypt")
+_SNS_ARN = re.compile(r"^arn:[^:]+:sns:")
+
+#: A KMS key of the stack by (region, reference): its id, key id or ARN, an alias name or ARN.
+_KeyIndex = dict[tuple[str | None, str], Res]
+
+
+def _key_index(resources: Sequence[Res]) -> _KeyIndex:
+    """The stack's keys (and replica keys) by every reference a topic can give; references
+    still unknown are left out (nothing can name them yet)."""
+    index: _KeyIndex = {}
+    for key in _of(resources, frozenset({KMS_KEY, KMS_REPLICA_KEY})):
+        for prop in ("id", "keyId", "arn"):
+            value = _text(key.props, prop)
+            if value:
+                index[(_region(key), value)] = key
+    for alias in _of(resources, KMS_ALIAS):
+        target = _key_of(index, _region(alias), _text(alias.props, "targetKeyId") or "")
+        for prop in ("name", "arn"):
+            value = _text(alias.props, prop)
+            if target is not None and value:
+                index[(_region(alias), value)] = target
+    return index
+
+
+def _key_of(index: _KeyIndex, region: str | None, reference: str) -> Res | None:
+    """The key ``reference`` names in ``region`` (an ARN names its own region): by the whole
+    reference, else by the key id or alias name at the end of an ARN."""
+    names = [reference]
+    if reference.startswith("arn:"):
+        parts = reference.split(":", 5)
+        region = parts[3] if len(parts) == 6 else region
+        resource = parts[-1]
+        names.append(resource.removeprefix("key/") if resource.startswith("key/") else resource)
+    for name in names:
+        for where in (region, None):  # None: a key whose region the plan does not say
+            if (where, name) in index:
+                return index[(where, name)]
+    return None
+
+
+def _allows(statement: Any, principal: str, action: str) -> bool:
+    """Whether an Allow statement grants the service ``principal`` the concrete ``action``
+    (action patterns matched as IAM does, without case)."""
+    if get(statement, "Effect") != "Allow":
+        return False
+    who = get(statement, "Principal")
+    if who != "*" and get(who, "AWS") != "*" and principal not in strings(who, "Service"):
+        return False
+    patterns = strings(statement, "Action")
+    return any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for pattern in patterns)
+
+
+def alarm_topics_cloudwatch_can_publish(resources: Sequence[Res]) -> list[Finding]:
+    """Every SNS topic a CloudWatch alarm notifies (alarmActions, okActions) is encrypted with
+    a customer key; where that key's policy is in the stack, it lets CloudWatch use the key."""
+    notified: dict[str, list[str]] = {}
+    for alarm in _of(resources, METRIC_ALARM):
+        name = _text(alarm.props, "name") or alarm.name
+        for prop in ("alarmActions", "okActions"):
+            for action in strings(alarm.props, prop):
+                if _SNS_ARN.match(action) and name not in notified.setdefault(action, []):
+                    notified[action].append(name)
+    topics = {
+        arn: topic
+        for topic in _of(resources, SNS_TOPIC)
+        for arn in (_text(topic.props, "arn"), _text(topic.props, "id"))
+        if arn
+    }
+    keys = _key_index(resources)
+    key_policies = {}
+    for policy in _of(resources, KMS_KEY_POLICY):
+        target = _key_of(keys, _region(policy), str(get(policy.props, "keyId")))
+        if target is not None:
+            key_policies[target.urn] = get(policy.props, "policy")
+    findings = []
+    for arn, alarms in sorted(notified.items()):
+        topic = topics.get(arn)
+        if topic is None:
+            continue  # not this stack's topic: its key is not in the plan
+        others = f" and {len(alarms) - 1} others" if len(alarms) > 1 else ""
+        label = f"SNS topic {_label(topic)} (the action of CloudWatch alarm {alarms[0]}{others})"
+        problem = _customer_key_problem(topic.props, "kmsMasterKeyId")
+        if problem:
+            why = "kmsMasterKeyId must name a customer key whose policy lets CloudWatch use it"
+            findings.append(Finding(topic.urn, f"{label}: {problem} ({why})"))
+            continue
+        key = _key_of(keys, _region(topic), str(get(topic.props, "kmsMasterKeyId")))
+        if key is None:
+            continue  # a key outside the stack: its policy is not in the plan
+        document = key_policies[key.urn] if key.urn in key_policies else get(key.props, "policy")
+        try:
+            # Unset: AWS's default key policy, which grants the account alone.
+            statements = _statements(document) if document else []
+        except json.JSONDecodeError:
+            text = f"the policy of its KMS key {key.name} is not valid JSON and cannot be checked"
+            findings.append(Finding(topic.urn, f"{label}: {text}"))
+            continue
+        # kms:GenerateDataKey* is what AWS documents; SNS calls kms:GenerateDataKey.
+        missing = [
+            action
+            for action in CLOUDWATCH_KEY_ACTIONS
+            if not any(_allows(st, CLOUDWATCH_PRINCIPAL, action.rstrip("*")) for st in statements)
+        ]
+        if missing:
+            findings.append(
+                Finding(
+                    topic.urn,
+                    f"{label}: the policy of its KMS key {key.name} does not allow "
+                    f"{CLOUDWATCH_PRINCIPAL} {' and '.join(missing)}, so the alarms' "
+                    "notifications are never delivered",
+                )
+            )
+    return findings
 
 
 # --------------------------------------------------------------------------------------------
@@ -1584,9 +1766,9 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
     ResourceRule(
         "firewall-stateful-inspection",
         "Network Firewall policies send every packet and fragment to the stateful engine "
-        "(stateless default actions exactly aws:forward_to_sfe: aws:pass would bypass the "
-        "allow-list), in STRICT_ORDER, whose default drops established flows no rule allows "
-        "(aws:drop_established).",
+        "(the standard stateless default action is aws:forward_to_sfe, custom actions beside "
+        "it allowed: aws:pass would bypass the allow-list), in STRICT_ORDER, whose default "
+        "drops established flows no rule allows (aws:drop_established).",
         frozenset({NETWORK_FIREWALL_POLICY}),
         firewall_stateful_inspection,
     ),
@@ -1726,9 +1908,19 @@ STACK_RULES: tuple[StackRule, ...] = (
         "alb-waf",
         "Every internet-facing ALB is associated with a WAFv2 web ACL that runs the AWS managed "
         "rule groups AWSManagedRulesCommonRuleSet, AWSManagedRulesKnownBadInputsRuleSet and "
-        "AWSManagedRulesAmazonIpReputationList (not in count mode) and a rate-based rule, and "
-        "that logs (WebAclLoggingConfiguration)." + _JOIN_NOTE,
+        "AWSManagedRulesAmazonIpReputationList (not in count mode) and a rate-based rule, "
+        "whose scope is REGIONAL, and that logs (WebAclLoggingConfiguration) to a destination "
+        f"named {WAF_LOG_PREFIX}* (WAF refuses any other)." + _JOIN_NOTE,
         alb_waf,
+    ),
+    StackRule(
+        "alarm-topics-cloudwatch-can-publish",
+        "Every SNS topic of the stack a CloudWatch alarm notifies (alarmActions, okActions) is "
+        "encrypted with a customer KMS key (kmsMasterKeyId set, not the AWS-managed "
+        "alias/aws/sns: CloudWatch cannot publish to a topic under it), and where that key is "
+        f"in the stack, its policy (or its KeyPolicy) allows {CLOUDWATCH_PRINCIPAL} "
+        f"{' and '.join(CLOUDWATCH_KEY_ACTIONS)}." + _JOIN_NOTE,
+        alarm_topics_cloudwatch_can_publish,
     ),
     StackRule(
         "pod-identity-role-per-association",

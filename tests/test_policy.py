@@ -614,6 +614,19 @@ def test_bucket_without_access_logs_or_logging_elsewhere(documents: Documents) -
     )
 
 
+def test_access_log_bucket_logging_into_itself() -> None:
+    """The one case the real plans cannot show: an access-log bucket that logs its own requests
+    (each delivery would be a request to log, without end)."""
+    name = "atnt-unibeam-s3-logs-us-east-1"
+    bucket = rules.Res("aws:s3/bucket:Bucket", "s3-logs", {"bucket": name}, "urn:b", False,
+                       False, EAST)  # fmt: skip
+    logging = rules.Res(LOGGING, "s3-logs", {"bucket": name, "targetBucket": name}, "urn:l")
+    assert rules.s3_access_logging([bucket, logging]) == [
+        rules.Finding("urn:b", f"S3 bucket {name}: logs into itself")
+    ]
+    assert rules.s3_access_logging([bucket]) == []  # it needs no logging of its own
+
+
 def test_public_bucket(documents: Documents) -> None:
     docs = broken(
         documents,
@@ -1027,6 +1040,35 @@ def test_web_acl_without_the_managed_groups_a_rate_rule_or_logs(documents: Docum
     )
 
 
+def test_web_acl_of_the_wrong_scope_or_logging_where_waf_refuses(documents: Documents) -> None:
+    """WAF associates only a REGIONAL web ACL with an ALB, and writes logs only to destinations
+    named aws-waf-logs-*: the log group, bucket or stream named otherwise is refused."""
+    bad = "arn:aws:logs:us-east-1:111122223333:log-group:atnt-us-east-1-api-waf"
+    docs = broken(documents, EAST, WEB_ACL, "edge-api",
+                  lambda r: r["inputs"].update(scope="CLOUDFRONT"))  # fmt: skip
+    docs = broken(docs, EAST, WAF_LOGGING, "edge-api",
+                  lambda r: r["inputs"].update(logDestinationConfigs=[bad]))  # fmt: skip
+    acl = "ALB atnt-us-east-1-api: web ACL atnt-us-east-1-api"
+    assert caught(docs, "alb-waf") == mandatory(
+        EAST,
+        f"{acl} has scope CLOUDFRONT: only a REGIONAL web ACL guards an ALB",
+        f"{acl} logs to {bad}: WAF accepts only destinations named aws-waf-logs-*",
+    )
+
+
+@pytest.mark.parametrize(
+    ("arn", "name"),
+    [
+        ("arn:aws:logs:us-east-1:1:log-group:aws-waf-logs-api", "aws-waf-logs-api"),
+        ("arn:aws:logs:us-east-1:1:log-group:aws-waf-logs-api:*", "aws-waf-logs-api"),
+        ("arn:aws:s3:::aws-waf-logs-bucket", "aws-waf-logs-bucket"),
+        ("arn:aws:firehose:us-east-1:1:deliverystream/aws-waf-logs-s", "aws-waf-logs-s"),
+    ],
+)
+def test_waf_log_destination_names(arn: str, name: str) -> None:
+    assert rules._destination_name(arn) == name
+
+
 def test_web_acl_rules_given_as_json_count_too(documents: Documents) -> None:
     def as_json(r: Resource) -> None:
         def pascal(value: Any) -> Any:
@@ -1209,12 +1251,12 @@ def test_firewall_policy_letting_traffic_past_the_stateful_engine(documents: Doc
         *mandatory(
             EAST,
             "Network Firewall policy atnt-us-east-1-egress-policy: "
-            "firewallPolicy.statelessDefaultActions is aws:pass; it must be exactly "
+            "firewallPolicy.statelessDefaultActions is aws:pass; its standard action must be "
             "aws:forward_to_sfe, or traffic bypasses the stateful allow-list",
         ),
         *mandatory(
             WEST,
-            f"{west}.statelessFragmentDefaultActions is aws:pass; it must be exactly "
+            f"{west}.statelessFragmentDefaultActions is aws:pass; its standard action must be "
             "aws:forward_to_sfe, or traffic bypasses the stateful allow-list",
             f"{west}.statefulEngineOptions.ruleOrder is DEFAULT_ACTION_ORDER (the default); "
             "stateful default actions apply only with STRICT_ORDER",
@@ -1223,6 +1265,28 @@ def test_firewall_policy_letting_traffic_past_the_stateful_engine(documents: Doc
         ),
     ]
     assert caught(documents, "firewall-stateful-inspection") == []
+
+
+@pytest.mark.parametrize(
+    ("actions", "found"),
+    [
+        (["aws:forward_to_sfe", "PublishUnmatched"], 0),  # a custom action beside it
+        (["aws:drop", "PublishUnmatched"], 1),
+        (["PublishUnmatched"], 1),  # no standard action at all
+        (["aws:forward_to_sfe", "aws:pass"], 1),
+    ],
+)
+def test_firewall_stateless_default_judged_by_its_standard_action(
+    actions: list[str], found: int
+) -> None:
+    policy = {
+        "statelessDefaultActions": actions,
+        "statelessFragmentDefaultActions": ["aws:forward_to_sfe"],
+        "statefulEngineOptions": {"ruleOrder": "STRICT_ORDER"},
+        "statefulDefaultActions": ["aws:drop_established", "aws:alert_established"],
+    }
+    res = rules.Res(FIREWALL_POLICY, "p", {"firewallPolicy": policy}, "urn:p")
+    assert len(rules.firewall_stateful_inspection(res)) == found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1314,6 +1378,130 @@ def test_alerts_reaching_sns_past_the_machines_routes_pass() -> None:
     assert rules.alerts_leave_the_cluster(other) == []
 
 
+TOPIC = "aws:sns/topic:Topic"
+ALARM_TOPICS = "alarm-topics-cloudwatch-can-publish"
+
+
+def _topic_label(stack: str, alarm: str, others: int) -> str:
+    return (f"SNS topic atnt-{stack}-alerts (the action of CloudWatch alarm {alarm} and "
+            f"{others} others)")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        ("alias/aws/sns", "it uses the AWS-managed key alias/aws/sns, not a customer key"),
+        ("arn:aws:kms:us-east-1:111122223333:alias/aws/sns",
+         "it uses the AWS-managed key arn:aws:kms:us-east-1:111122223333:alias/aws/sns, not a "
+         "customer key"),
+        (None, "no customer KMS key is set"),
+    ],
+)  # fmt: skip
+def test_alarm_topic_under_the_aws_managed_key_or_none(
+    documents: Documents, key: str | None, problem: str
+) -> None:
+    def encrypt(r: Resource) -> None:
+        r["inputs"]["kmsMasterKeyId"] = key
+
+    docs = broken(documents, EAST, TOPIC, "alerting-topic", encrypt)
+    assert caught(docs, ALARM_TOPICS) == mandatory(
+        EAST,
+        f"{_topic_label(EAST, 'atnt-us-east-1-api-no-healthy-targets', 13)}: {problem} "
+        "(kmsMasterKeyId must name a customer key whose policy lets CloudWatch use it)",
+    )
+
+
+def _key_statements(r: Resource, change: Callable[[list[dict[str, Any]]], Any]) -> None:
+    policy = json.loads(r["inputs"]["policy"])
+    change(policy["Statement"])
+    r["inputs"]["policy"] = json.dumps(policy)
+
+
+def _cloudwatch(statements: list[dict[str, Any]]) -> dict[str, Any]:
+    (found,) = [
+        s for s in statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("change", "missing"),
+    [
+        (lambda st: st.remove(_cloudwatch(st)), "kms:GenerateDataKey* and kms:Decrypt"),
+        (lambda st: _cloudwatch(st).update(Action="kms:Decrypt"), "kms:GenerateDataKey*"),
+        (lambda st: _cloudwatch(st).update(Effect="Deny"), "kms:GenerateDataKey* and kms:Decrypt"),
+        (lambda st: _cloudwatch(st).update(Principal={"Service": "sns.amazonaws.com"}),
+         "kms:GenerateDataKey* and kms:Decrypt"),
+    ],
+)  # fmt: skip
+def test_alarm_topic_key_whose_policy_keeps_cloudwatch_out(
+    documents: Documents, change: Callable[[list[dict[str, Any]]], Any], missing: str
+) -> None:
+    docs = broken(documents, WEST, "aws:kms/key:Key", "alerting-key",
+                  lambda r: _key_statements(r, change))  # fmt: skip
+    assert caught(docs, ALARM_TOPICS) == mandatory(
+        WEST,
+        f"{_topic_label(WEST, 'atnt-ga-sim-no-healthy-endpoint', 16)}: the policy of its KMS key "
+        f"alerting-key does not allow cloudwatch.amazonaws.com {missing}, so the alarms' "
+        "notifications are never delivered",
+    )
+
+
+def test_alarm_topic_key_on_the_default_key_policy(documents: Documents) -> None:
+    """Without a policy, AWS's default key policy grants the account alone."""
+    docs = broken(documents, WEST, "aws:kms/key:Key", "alerting-key",
+                  lambda r: r["inputs"].pop("policy"))  # fmt: skip
+    assert [m for _, _, m in caught(docs, ALARM_TOPICS)] == [
+        f"{_topic_label(WEST, 'atnt-ga-sim-no-healthy-endpoint', 16)}: the policy of its KMS key "
+        "alerting-key does not allow cloudwatch.amazonaws.com kms:GenerateDataKey* and "
+        "kms:Decrypt, so the alarms' notifications are never delivered"
+    ]
+
+
+def _alarm_topic(
+    key_ref: Any, *others: rules.Res, actions: Any = ("arn:aws:sns:r:1:t",)
+) -> list[str]:
+    alarm = rules.Res(ALARM, "a", {"name": "a", "alarmActions": list(actions)}, "urn:a")
+    topic = rules.Res(TOPIC, "t", {"name": "t", "arn": "arn:aws:sns:r:1:t",
+                                   "kmsMasterKeyId": key_ref}, "urn:t")  # fmt: skip
+    return [f.message for f in rules.alarm_topics_cloudwatch_can_publish([alarm, topic, *others])]
+
+
+CLOUDWATCH_USES_KEY = {"Effect": "Allow", "Principal": {"Service": ["cloudwatch.amazonaws.com"]},
+                       "Action": "kms:*", "Resource": "*"}  # fmt: skip
+
+
+def test_alarm_topic_key_found_by_alias_or_key_policy() -> None:
+    """A topic names its key by id, ARN, alias name or alias ARN; a KeyPolicy replaces the
+    key's own policy; action wildcards count as IAM matches them."""
+    key = rules.Res("aws:kms/key:Key", "k", {"id": "k1", "arn": "arn:aws:kms:r:1:key/k1"}, "urn:k")
+    alias = rules.Res(
+        "aws:kms/alias:Alias", "al", {"name": "alias/x", "targetKeyId": "k1"}, "urn:al"
+    )
+    refused = "the policy of its KMS key k does not allow cloudwatch.amazonaws.com"
+    for ref in ("k1", "arn:aws:kms:r:1:key/k1", "alias/x", "arn:aws:kms:r:1:alias/x"):
+        [message] = _alarm_topic(ref, key, alias)
+        assert refused in message, ref
+    granted = rules.Res("aws:kms/keyPolicy:KeyPolicy", "p", {
+        "keyId": "arn:aws:kms:r:1:key/k1",
+        "policy": json.dumps({"Statement": [CLOUDWATCH_USES_KEY]})}, "urn:p")  # fmt: skip
+    assert _alarm_topic("alias/x", key, alias, granted) == []
+    # A key outside the stack, or an action that is not a topic, is not judged.
+    assert _alarm_topic("arn:aws:kms:r:1:key/elsewhere", key) == []
+    assert _alarm_topic(None, actions=["arn:aws:automate:r:ec2:stop"]) == []
+
+
+def test_alarm_topics_still_to_be_created_are_not_judged() -> None:
+    """First preview: the topic's ARN in the alarm, or its key's, is unknown."""
+    with pytest.raises(rules.UnknownValue):
+        _alarm_topic("k1", actions=[rules.UNKNOWN])
+    key = rules.Res("aws:kms/key:Key", "k", {"id": "k1", "policy": rules.UNKNOWN}, "urn:k")
+    with pytest.raises(rules.UnknownValue):
+        _alarm_topic("k1", key)
+    with pytest.raises(rules.UnknownValue):
+        _alarm_topic(rules.UNKNOWN)  # a key still to be created: its policy is not known yet
+
+
 SECRET_TYPE = "aws:secretsmanager/secret:Secret"
 
 
@@ -1344,6 +1532,40 @@ def test_platform_issued_secret_without_rotation(documents: Documents) -> None:
     assert caught(slow, "platform-secrets-rotate") == mandatory(
         WEST, "secret atnt/us-west-2/kafka-mirror rotates every 365 days, more than 90"
     )
+
+
+def _rotated(rotation: dict[str, Any], secret_id: Any = "arn:s") -> list[rules.Finding]:
+    secret = rules.Res(SECRET_TYPE, "s", {"arn": "arn:s", "name": "atnt/s",
+                                          "tags": {"issued-by": "platform"}}, "urn:s")  # fmt: skip
+    schedule = rules.Res(rules.SECRET_ROTATION, "r",
+                         {"secretId": secret_id, "rotationRules": rotation}, "urn:r")  # fmt: skip
+    return rules.platform_secrets_rotate([secret, schedule])
+
+
+@pytest.mark.parametrize(
+    ("rotation", "found"),
+    [
+        ({"automaticallyAfterDays": 30}, []),
+        ({"scheduleExpression": "rate(90 days)"}, []),
+        ({"scheduleExpression": "rate(120 days)"}, ["secret atnt/s rotates every 120 days, "
+                                                    "more than 90"]),
+        ({"scheduleExpression": "rate(2400 hours)"}, ["secret atnt/s rotates every 100 days, "
+                                                      "more than 90"]),
+        ({"scheduleExpression": "cron(0 8 1 * ? *)"}, []),  # scheduled, period not measured
+        ({}, ["secret atnt/s is issued by the platform and has no rotation (SecretRotation) "
+              "nor tag rotation=manual"]),
+    ],
+)  # fmt: skip
+def test_rotation_schedules_as_secrets_manager_takes_them(
+    rotation: dict[str, Any], found: list[str]
+) -> None:
+    assert [f.message for f in _rotated(rotation)] == found
+
+
+def test_rotation_of_a_secret_still_to_be_created_is_not_judged() -> None:
+    """In a first preview the secret's ARN is unknown: its rotation must not read as missing."""
+    with pytest.raises(rules.UnknownValue):
+        _rotated({"automaticallyAfterDays": 30}, secret_id=rules.UNKNOWN)
 
 
 def test_audit_logs_kept_less_than_a_year_are_an_advisory(documents: Documents) -> None:
