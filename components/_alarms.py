@@ -1,5 +1,6 @@
-"""The one way the edge makes a CloudWatch alarm: three one-minute periods out of three,
-notifying a topic on alarm and on recovery."""
+"""The one way this program makes a CloudWatch alarm: ``periods`` periods out of ``periods``
+(three one-minute periods unless said otherwise), notifying a topic on alarm and on
+recovery."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ import pulumi
 import pulumi_aws as aws
 
 
-def minute_alarm(
+def metric_alarm(
     name: str,
     *,
     alarm_name: str,
-    description: str,
+    description: pulumi.Input[str],
     namespace: str,
     metric: str,
     dimensions: Mapping[str, pulumi.Input[str]],
@@ -25,9 +26,12 @@ def minute_alarm(
     tags: Mapping[str, str],
     parent: pulumi.Resource,
     provider: pulumi.ProviderResource | None = None,
+    period: int = 60,
+    periods: int = 3,
 ) -> aws.cloudwatch.MetricAlarm:
-    """An alarm on ``metric`` breaching ``threshold`` for three minutes in a row; ``missing``
-    says what no data means (``breaching`` where silence is the failure)."""
+    """An alarm on ``metric`` breaching ``threshold`` in ``periods`` periods of ``period``
+    seconds in a row; ``missing`` says what no data means (``breaching`` where silence is the
+    failure)."""
     return aws.cloudwatch.MetricAlarm(
         name,
         name=alarm_name,
@@ -36,9 +40,9 @@ def minute_alarm(
         metric_name=metric,
         dimensions=dict(dimensions),
         statistic=statistic,
-        period=60,
-        evaluation_periods=3,
-        datapoints_to_alarm=3,
+        period=period,
+        evaluation_periods=periods,
+        datapoints_to_alarm=periods,
         comparison_operator=comparison,
         threshold=threshold,
         treat_missing_data=missing,

@@ -172,13 +172,15 @@ def log_delivery_bucket(
     parent: pulumi.Resource,
     tags: dict[str, str],
     writers: Callable[[s3.Bucket], list[Statement]],
-    access_log: LogTarget,
+    access_log: LogTarget | None,
     kms_key_arn: pulumi.Input[str] | None = None,
     provider: pulumi.ProviderResource | None = None,
+    expiration_days: int = LOG_RETENTION_DAYS,
 ) -> tuple[s3.Bucket, s3.BucketPolicy]:
-    """A log bucket (SSE-S3 unless ``kms_key_arn``, logs kept LOG_RETENTION_DAYS) that
+    """A log bucket (SSE-S3 unless ``kms_key_arn``, logs kept ``expiration_days``) that
     ``writers(bucket)`` deliver to, and its policy: a service checks it may write when
-    logging is switched on, so whatever turns logging on waits for the policy."""
+    logging is switched on, so whatever turns logging on waits for the policy.
+    ``access_log`` None only for an access-log bucket itself (see ``secure_bucket``)."""
     bucket, _, policy = secure_bucket(
         name,
         bucket_name,
@@ -186,7 +188,7 @@ def log_delivery_bucket(
         tags=tags,
         kms_key_arn=kms_key_arn,
         noncurrent_days=7,
-        expiration_days=LOG_RETENTION_DAYS,
+        expiration_days=expiration_days,
         statements=writers,
         provider=provider,
         access_log=access_log,

@@ -14,6 +14,9 @@ s3 = aws.s3
 
 #: S3 Replication Time Control: 99.99 % of objects replicated within 15 minutes.
 REPLICATION_MINUTES = 15
+#: The one replication rule of every ReplicatedBucket (S3 publishes its replication metrics
+#: per source bucket, destination bucket and rule).
+REPLICATION_RULE_ID = "to-peer-region"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,7 +137,7 @@ class ReplicatedBucket(pulumi.ComponentResource):
             role=role.arn,
             rules=[
                 s3.BucketReplicationConfigRuleArgs(
-                    id="to-peer-region",
+                    id=REPLICATION_RULE_ID,
                     status="Enabled",
                     priority=1,
                     filter=s3.BucketReplicationConfigRuleFilterArgs(prefix=""),

@@ -46,10 +46,13 @@ GENERATED_SECRETS: dict[str, dict[str, str | None]] = {
 }
 
 #: The platform-issued secrets Secrets Manager rotates (key -> the fields that get a new
-#: random value), every ROTATION_DAYS. Their consumers read the secret itself: Strimzi sets
-#: the Kafka replication user's SCRAM password from it, and rolls the peer's MirrorMaker2
-#: pods when the password they mount changes.
-ROTATED_SECRETS: dict[str, tuple[str, ...]] = {"kafka-mirror": ("password",)}
+#: random value: its generated passwords), every ROTATION_DAYS. Their consumers read the
+#: secret itself: Strimzi sets the Kafka replication user's SCRAM password from it, and rolls
+#: the peer's MirrorMaker2 pods when the password they mount changes.
+ROTATED_SECRETS: dict[str, tuple[str, ...]] = {
+    key: tuple(f for f, first in GENERATED_SECRETS[key].items() if first is None)
+    for key in ("kafka-mirror",)
+}
 ROTATION_DAYS = 90
 #: Platform-issued secrets not rotated on a schedule, and why (the README's table says how).
 MANUALLY_ROTATED: dict[str, str] = {

@@ -22,7 +22,7 @@ from config.recovery import RPO
 from offline.chart_values import charts_dir
 from offline.deploy import check_plans
 from offline.view import PlanView
-from tests.conftest import PROJECT_DIR, plan_all
+from tests.conftest import PROJECT_DIR, plan_all, stack_setting
 
 CHARTS = charts_dir(PROJECT_DIR)
 #: S3's recovery point (config/recovery.py): replication later than this alarms.
@@ -392,14 +392,17 @@ RECEIVERS_CONFIG = {
 
 @pytest.fixture(scope="module")
 def with_receivers() -> dict[str, PlanView]:
-    east = yaml.safe_load((PROJECT_DIR / "Pulumi.us-east-1.yaml").read_text())["config"]
-    observability = {**east["atnt-platform:observability"], "alerting": RECEIVERS_CONFIG}
     # The receivers' hosts must be on the egress allow-list (the settings refuse them else).
-    network = east["atnt-platform:network"]
-    domains = [*network["egressDomains"], "events.pagerduty.com", "hooks.slack.com"]
+    domains = stack_setting("us-east-1", "network")["egressDomains"]
     overrides = {
-        "atnt-platform:observability": observability,
-        "atnt-platform:network": {**network, "egressDomains": domains},
+        "atnt-platform:observability": stack_setting(
+            "us-east-1", "observability", alerting=RECEIVERS_CONFIG
+        ),
+        "atnt-platform:network": stack_setting(
+            "us-east-1",
+            "network",
+            egressDomains=[*domains, "events.pagerduty.com", "hooks.slack.com"],
+        ),
     }
     return plan_all({"us-east-1": overrides})
 
@@ -431,11 +434,14 @@ def test_configured_receivers_read_their_secrets_as_files_never_as_values(
                                      "mountPath": "/etc/alertmanager/receivers"}]  # fmt: skip
     (spc,) = [c for c in v.of_type("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass")
               if c["inputs"]["metadata"]["name"] == "alertmanager-receivers"]  # fmt: skip
-    objects = json.loads(spc["inputs"]["spec"]["parameters"]["objects"])
-    assert {(o["objectName"], o["objectAlias"]) for o in objects} == {
-        ("atnt/alerting/pagerduty", "pagerduty-routing-key"),
-        ("atnt/alerting/slack", "slack-webhook-url")}  # fmt: skip
-    assert spc["inputs"]["spec"]["secretObjects"][0]["secretName"] == "alertmanager-receivers"
+    # Each whole secret becomes the Kubernetes Secret's key Alertmanager reads as a file.
+    objects = {o["objectAlias"]: o["objectName"]
+               for o in json.loads(spc["inputs"]["spec"]["parameters"]["objects"])}  # fmt: skip
+    (synced,) = spc["inputs"]["spec"]["secretObjects"]
+    assert synced["secretName"] == "alertmanager-receivers"
+    assert {d["key"]: objects[d["objectName"]] for d in synced["data"]} == {
+        "pagerduty-routing-key": "atnt/alerting/pagerduty",
+        "slack-webhook-url": "atnt/alerting/slack"}  # fmt: skip
     (syncer,) = [d for d in v.of_type("kubernetes:apps/v1:Deployment")
                  if d["inputs"]["metadata"]["name"] == "alertmanager-receivers"]  # fmt: skip
     assert syncer["inputs"]["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
@@ -455,6 +461,8 @@ def test_configured_receivers_read_their_secrets_as_files_never_as_values(
         "sns:Publish", ["kms:GenerateDataKey*", "kms:Decrypt"]]  # fmt: skip
     (subscription,) = v.of_type("aws:sns/topicSubscription:TopicSubscription")
     assert subscription["inputs"]["protocol"] == "email"
+    # Named by its address: dropping another address never re-subscribes this one.
+    assert subscription["name"] == "alerting-email-oncall@example.com"
     assert subscription["inputs"]["topic"] == _topic(v)[1]
     # Nothing the deploy checks know of stands in the way (first mounts, ordering, placement).
     problems = check_plans({s: p.document for s, p in with_receivers.items()}, CHARTS)

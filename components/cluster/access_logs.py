@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components._bucket import LogTarget, secure_bucket
+from components._bucket import LogTarget, log_delivery_bucket
 from components._iam import Statement
 
 #: Days access logs are kept: a year, as the other audit logs.
@@ -71,17 +71,15 @@ class AccessLogs(pulumi.ComponentResource):
             (name, args.bucket_name, None),
             (f"{name}-peer", args.peer_bucket_name, args.peer_provider),
         ):
-            bucket, _, policy = secure_bucket(
+            bucket, policy = log_delivery_bucket(
                 key,
                 bucket_name,
                 parent=self,
                 tags=args.tags,
-                kms_key_arn=None,
-                noncurrent_days=7,
-                expiration_days=args.retention_days,
-                statements=writers,
-                provider=provider,
+                writers=writers,
                 access_log=None,  # an access-log bucket never logs into itself
+                provider=provider,
+                expiration_days=args.retention_days,
             )
             targets.append(LogTarget(bucket.bucket, policy))
         self.home, self.peer = targets

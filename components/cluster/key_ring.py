@@ -1,8 +1,10 @@
-"""KeyRing: the region's customer-managed KMS keys, one per purpose, all rotated yearly."""
+"""KeyRing: the region's customer-managed KMS keys, one per purpose, all rotated yearly; and
+``customer_key``, how the program makes every customer key (KeyRing's and those of other
+components: the alert topic's, the accelerator's flow logs')."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -12,6 +14,57 @@ from components._iam import Statement, policy_document
 
 #: Days a deleted key waits before it is gone (the maximum): time to notice a mistake.
 DELETION_WINDOW_DAYS = 30
+
+
+def _account_administers(account_id: pulumi.Input[str]) -> Statement:
+    """The key policy statement that leaves the key to the account's IAM policies (AWS's
+    default key policy): without it nobody in the account could manage the key."""
+    return {
+        "Sid": "AccountAdministersKeyThroughIam",
+        "Effect": "Allow",
+        "Principal": {"AWS": pulumi.Output.concat("arn:aws:iam::", account_id, ":root")},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
+def customer_key(
+    name: str,
+    *,
+    name_prefix: str,
+    region: str,
+    purpose: str,
+    description: str,
+    account_id: pulumi.Input[str],
+    statements: Sequence[Statement] = (),
+    tags: Mapping[str, str],
+    parent: pulumi.Resource,
+    multi_region: bool | None = None,
+) -> aws.kms.Key:
+    """A customer-managed key of this program and its alias
+    ``alias/<name_prefix>/<region>/<purpose>`` (both named ``name``): rotated yearly, deleted
+    only after DELETION_WINDOW_DAYS, protected and retained, tagged with its purpose. Its
+    policy lets the account administer it through IAM, then grants ``statements`` (the
+    services that use it; in a key policy, ``"Resource": "*"`` is this key and nothing else)."""
+    key = aws.kms.Key(
+        name,
+        description=description,
+        enable_key_rotation=True,
+        rotation_period_in_days=365,
+        deletion_window_in_days=DELETION_WINDOW_DAYS,
+        multi_region=multi_region,
+        policy=policy_document([_account_administers(account_id), *statements]),
+        tags={**tags, "purpose": purpose},
+        # A deleted key makes everything it encrypted unreadable.
+        opts=pulumi.ResourceOptions(parent=parent, protect=True, retain_on_delete=True),
+    )
+    aws.kms.Alias(
+        name,
+        name=f"alias/{name_prefix}/{region}/{purpose}",
+        target_key_id=key.key_id,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return key
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,14 +106,6 @@ class KeyRing(pulumi.ComponentResource):
         super().__init__("atnt:security:KeyRing", name, None, opts)
         self._args = args
         self._base = name
-        root = pulumi.Output.concat("arn:aws:iam::", args.account_id, ":root")
-        account_admin = {
-            "Sid": "AccountAdministersKeyThroughIam",
-            "Effect": "Allow",
-            "Principal": {"AWS": root},
-            "Action": "kms:*",
-            "Resource": "*",
-        }
         logs_service = {
             "Sid": "CloudWatchLogsOfThisAccount",
             "Effect": "Allow",
@@ -81,18 +126,16 @@ class KeyRing(pulumi.ComponentResource):
                 }
             },
         }
-        eks = self._key("eks", "Kubernetes secrets envelope encryption", [account_admin])
-        logs = self._key("logs", "CloudWatch Logs", [account_admin, logs_service])
-        ebs = self._key("ebs", "EBS persistent volumes", [account_admin])
-        data = self._key(
-            "data", "S3, ECR, Secrets Manager, Network Firewall", [account_admin], multi_region=True
-        )
+        eks = self._key("eks", "Kubernetes secrets envelope encryption")
+        logs = self._key("logs", "CloudWatch Logs", [logs_service])
+        ebs = self._key("ebs", "EBS persistent volumes")
+        data = self._key("data", "S3, ECR, Secrets Manager, Network Firewall", multi_region=True)
         replica = aws.kms.ReplicaKey(
             f"{name}-data-replica",
             primary_key_arn=data.arn,
             description=f"{args.name_prefix} {args.region} data key, replica in {args.peer_region}",
             deletion_window_in_days=DELETION_WINDOW_DAYS,
-            policy=policy_document([account_admin]),
+            policy=policy_document([_account_administers(args.account_id)]),
             tags=args.tags,
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -126,27 +169,20 @@ class KeyRing(pulumi.ComponentResource):
         self,
         purpose: str,
         description: str,
-        statements: Sequence[Statement],
+        statements: Sequence[Statement] = (),
         *,
         multi_region: bool = False,
     ) -> aws.kms.Key:
         args = self._args
-        key = aws.kms.Key(
+        return customer_key(
             f"{self._base}-{purpose}",
+            name_prefix=args.name_prefix,
+            region=args.region,
+            purpose=purpose,
             description=f"{args.name_prefix} {args.region}: {description}",
-            enable_key_rotation=True,
-            rotation_period_in_days=365,
-            deletion_window_in_days=DELETION_WINDOW_DAYS,
+            account_id=args.account_id,
+            statements=statements,
+            tags=args.tags,
+            parent=self,
             multi_region=multi_region,
-            policy=policy_document(statements),
-            tags={**args.tags, "purpose": purpose},
-            # A deleted key makes everything it encrypted unreadable.
-            opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
         )
-        aws.kms.Alias(
-            f"{self._base}-{purpose}",
-            name=f"alias/{args.name_prefix}/{args.region}/{purpose}",
-            target_key_id=key.key_id,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        return key

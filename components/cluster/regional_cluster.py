@@ -62,6 +62,8 @@ class ClusterOutputs:
     #: The subnet plan per zone (fixed addresses inside reserved blocks).
     subnets: list[ZoneSubnets]
     private_zone_id: pulumi.Output[str]
+    #: The region's egress Network Firewall (its CloudWatch metrics are by name).
+    firewall_name: pulumi.Output[str]
     transit_gateway_id: pulumi.Output[str]
     transit_route_table_id: pulumi.Output[str]
     repository_urls: pulumi.Output[dict[str, str]]
@@ -155,10 +157,12 @@ class RegionalCluster(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        # Secret names: <path>/<key>, for the store and for the rotation alike.
+        path = f"{s.name_prefix}/{region}"
         secrets = SecretStore(
             "secrets",
             SecretStoreArgs(
-                path=f"{s.name_prefix}/{region}",
+                path=path,
                 secrets={**PLATFORM_SECRETS, **SERVICE_SECRETS},
                 generated=GENERATED_SECRETS,
                 rotated=frozenset(ROTATED_SECRETS),
@@ -168,7 +172,6 @@ class RegionalCluster(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        path = f"{s.name_prefix}/{region}"
         SecretRotation(
             "secret-rotation",
             SecretRotationArgs(
@@ -245,6 +248,7 @@ class RegionalCluster(pulumi.ComponentResource):
             private_route_table_ids=network.private_route_table_ids,
             subnets=network.plan,
             private_zone_id=network.private_zone_id,
+            firewall_name=network.firewall.firewall.name,
             transit_gateway_id=transit.transit_gateway_id,
             transit_route_table_id=transit.route_table_id,
             repository_urls=registry.repository_urls,

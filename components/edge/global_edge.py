@@ -24,9 +24,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 
-from components._alarms import minute_alarm
+from components._alarms import metric_alarm
 from components._bucket import LogTarget, log_delivery_bucket
-from components._iam import Statement, policy_document
+from components._iam import Statement
+from components.cluster.key_ring import customer_key
 from config.edge import (
     CLOUDFLARE_CONSECUTIVE_DOWN,
     HEALTH_BODY,
@@ -37,13 +38,11 @@ from config.edge import (
     CloudflareMonitor,
 )
 
-#: Days a deleted key waits before it is gone (the maximum): time to notice a mistake.
-KEY_DELETION_WINDOW_DAYS = 30
 #: The Cloudflare Managed Ruleset (developers.cloudflare.com/waf/managed-rules/).
 CLOUDFLARE_MANAGED_RULESET_ID = "efb7b8c949ac4650a09736fc376e9aee"
-#: Cloudflare health-check regions near each AWS region.
+#: Cloudflare health-check regions near each AWS region (every region of config/regions.py).
 CHECK_REGIONS = {"us-east-1": ["ENAM"], "us-east-2": ["ENAM"], "us-west-1": ["WNAM"],
-                 "us-west-2": ["WNAM"]}  # fmt: skip
+                 "us-west-2": ["WNAM"], "eu-west-1": ["WEU"]}  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -274,7 +273,7 @@ class GlobalEdge(pulumi.ComponentResource):
              "over all endpoints, healthy or not")
         )  # fmt: skip
         for suffix, dimensions, metric, statistic, comparison, threshold, missing, why in alarms:
-            minute_alarm(
+            metric_alarm(
                 f"{name}-{suffix}",
                 alarm_name=f"{args.name_prefix}-ga-{suffix}",
                 description=why,
@@ -466,38 +465,27 @@ class GlobalEdge(pulumi.ComponentResource):
         us-west-2, the stack's region (the edge owner's, checked)."""
         args, name = self._args, self._name
         region = args.home.region
-        key = aws.kms.Key(
+        return customer_key(
             f"{name}-flow-logs",
+            name_prefix=args.name_prefix,
+            region=region,
+            purpose="ga-flow-logs",
             description=f"{args.name_prefix}: Global Accelerator flow logs",
-            enable_key_rotation=True,
-            rotation_period_in_days=365,
-            deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
-            policy=policy_document(
-                [{"Sid": "AccountAdministersKeyThroughIam", "Effect": "Allow",
-                  "Principal": {"AWS": pulumi.Output.concat("arn:aws:iam::", args.account_id,
-                                                            ":root")},
-                  "Action": "kms:*", "Resource": "*"},
-                 {"Sid": "FlowLogDeliveryEncrypts", "Effect": "Allow",
-                  "Principal": {"Service": "delivery.logs.amazonaws.com"},
-                  "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*",
-                             "kms:GenerateDataKey*", "kms:DescribeKey"],
-                  "Resource": "*",
-                  "Condition": {
-                      "StringEquals": {"aws:SourceAccount": args.account_id},
-                      "ArnLike": {"aws:SourceArn": pulumi.Output.concat(
-                          "arn:aws:logs:", region, ":", args.account_id, ":*")}}}]
-            ),
-            tags={**args.tags, "purpose": "ga-flow-logs"},
-            # A deleted key makes every flow log it encrypted unreadable.
-            opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
+            account_id=args.account_id,
+            statements=[
+                {"Sid": "FlowLogDeliveryEncrypts", "Effect": "Allow",
+                 "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                 "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*",
+                            "kms:GenerateDataKey*", "kms:DescribeKey"],
+                 "Resource": "*",
+                 "Condition": {
+                     "StringEquals": {"aws:SourceAccount": args.account_id},
+                     "ArnLike": {"aws:SourceArn": pulumi.Output.concat(
+                         "arn:aws:logs:", region, ":", args.account_id, ":*")}}},
+            ],
+            tags=args.tags,
+            parent=self,
         )  # fmt: skip
-        aws.kms.Alias(
-            f"{name}-flow-logs",
-            name=f"alias/{args.name_prefix}/{region}/ga-flow-logs",
-            target_key_id=key.key_id,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        return key
 
     def _flow_logs_bucket(self) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
         """The accelerator's flow logs, SSE-KMS under the edge's own key (``_flow_logs_key``).

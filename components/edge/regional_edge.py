@@ -27,19 +27,19 @@ import pulumi_aws as aws
 import pulumi_cloudflare as cloudflare
 import pulumi_kubernetes as k8s
 
-from components._alarms import minute_alarm
+from components._alarms import metric_alarm
 from components._bucket import LogTarget, log_delivery_bucket
 from components._iam import Statement, policy_document
 from config.edge import (
     HEALTH_PATH,
     HEALTH_STATUS,
     SIM_CHECK_PROTOCOL,
-    WAF_LOG_RETENTION_DAYS,
     WAF_RATE_LIMIT_RANGE,
     WAF_RATE_WINDOW_SECONDS,
     AcceleratorHealthCheck,
     AlbHealthCheck,
 )
+from config.settings import AUDIT_LOG_RETENTION_DAYS
 
 #: TLS 1.3 preferred, TLS 1.2 the minimum, no CBC or SHA-1 suites.
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -47,8 +47,11 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 SIM_EDGE_SERVICE = "sim-edge"
 #: How it finds the SIM pods: the GitOps chart labels them with the service's name.
 SIM_SELECTOR = {"app.kubernetes.io/name": "sim"}
-#: Elastic Load Balancing's log-delivery accounts of regions older than August 2022.
-ELB_LOG_ACCOUNTS = {"us-east-1": "127311923021", "us-west-2": "797873946194"}
+#: Elastic Load Balancing's log-delivery accounts of regions older than August 2022, where
+#: AWS documents the account rather than the service principal below: every such region of
+#: config/regions.py.
+ELB_LOG_ACCOUNTS = {"us-east-1": "127311923021", "us-east-2": "033677994240",
+                    "us-west-2": "797873946194", "eu-west-1": "156460612806"}  # fmt: skip
 #: AWS managed rule groups of the API's web ACL, by priority (the rate rule comes first).
 WAF_MANAGED_RULE_GROUPS = (
     "AWSManagedRulesAmazonIpReputationList",
@@ -104,7 +107,8 @@ class RegionalEdgeArgs:
     sim_health_check: AcceleratorHealthCheck
     #: The API target group's check of each pod's /health.
     api_health_check: AlbHealthCheck
-    waf_log_retention_days: int = WAF_LOG_RETENTION_DAYS
+    #: Days the WAF logs are kept: an audit log, kept like the others (a year).
+    waf_log_retention_days: int = AUDIT_LOG_RETENTION_DAYS
     #: SNS topic the target-health alarms notify; None: no alarms.
     alert_topic_arn: pulumi.Input[str] | None = None
     cloudflare_provider: pulumi.ProviderResource | None = None
@@ -526,7 +530,7 @@ class RegionalEdge(pulumi.ComponentResource):
         )  # fmt: skip
         for (suffix, namespace, lb, tg, metric, statistic, comparison, threshold, missing,
              why) in checks:  # fmt: skip
-            minute_alarm(
+            metric_alarm(
                 f"{name}-{suffix}",
                 alarm_name=f"{base}-{suffix}",
                 description=why,

@@ -29,8 +29,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components._alarms import metric_alarm
 from components._iam import pod_identity, policy_document, secret_read
-from components.cluster.key_ring import DELETION_WINDOW_DAYS
+from components._replicated_bucket import REPLICATION_RULE_ID
+from components.cluster.key_ring import customer_key
 
 #: Alertmanager's service account (kube-prometheus-stack's ``alertmanager.serviceAccount``).
 ALERTMANAGER_SA = "alertmanager"
@@ -55,9 +57,6 @@ SILENT_ALERTS = ("Watchdog", "InfoInhibitor")
 #: SNS refuses a subject of 100 characters or more (email subscribers see it): alert name and
 #: cluster only, where the default template lists every common label.
 SNS_SUBJECT = "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} {{ .CommonLabels.cluster }}"
-#: The replication rule every ReplicatedBucket has (components/_replicated_bucket.py): S3
-#: publishes its replication metrics per source bucket, destination bucket and rule.
-REPLICATION_RULE_ID = "to-peer-region"
 #: Network Firewall drops anything not on the allow-list, so sustained drops mean a workload
 #: keeps trying a host it may not reach (a missing allow-list entry, or worse). Three 5-minute
 #: periods in a row with any drop: one-off retries stay quiet, a broken dependency does not.
@@ -88,7 +87,7 @@ class AlertingArgs:
     namespace: str
     #: The region's Network Firewall and the zones it may have endpoints in (the warm role
     #: has fewer: alarms of zones without an endpoint see no data and stay OK).
-    firewall_name: str
+    firewall_name: pulumi.Input[str]
     availability_zones: Sequence[str]
     #: Every bucket this stack replicates to the peer region.
     replicated_buckets: Sequence[ReplicatedPair]
@@ -152,33 +151,23 @@ class Alerting(pulumi.ComponentResource):
                 )
             },
         }
-        key = aws.kms.Key(
+        key = customer_key(
             f"{name}-key",
+            name_prefix=args.name_prefix,
+            region=args.region,
+            purpose="alerts",
             description=f"{args.name_prefix} {args.region}: alert notifications (SNS)",
-            enable_key_rotation=True,
-            rotation_period_in_days=365,
-            deletion_window_in_days=DELETION_WINDOW_DAYS,
-            # In a key policy, "Resource": "*" is this key and nothing else.
-            policy=policy_document([
-                {"Sid": "AccountAdministersKeyThroughIam", "Effect": "Allow",
-                 "Principal": {"AWS": pulumi.Output.concat("arn:aws:iam::", account, ":root")},
-                 "Action": "kms:*", "Resource": "*"},
+            account_id=account,
+            statements=[
                 # CloudWatch encrypts the alarm's message for the topic with this key itself.
                 {"Sid": "CloudWatchAlarmsPublishToTheAlertTopic", "Effect": "Allow",
                  "Principal": {"Service": "cloudwatch.amazonaws.com"},
                  "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
                  "Condition": alarms_of_this_account},
-            ]),
-            tags={**args.tags, "purpose": "alerts"},
-            # A deleted key silences the topic: like every key of the program, never by accident.
-            opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
+            ],
+            tags=args.tags,
+            parent=self,
         )  # fmt: skip
-        aws.kms.Alias(
-            f"{name}-key",
-            name=f"alias/{args.name_prefix}/{args.region}/alerts",
-            target_key_id=key.key_id,
-            opts=child,
-        )
         topic = aws.sns.Topic(
             f"{name}-topic",
             name=f"{base}-alerts",
@@ -220,10 +209,12 @@ class Alerting(pulumi.ComponentResource):
             ]),
             opts=child,
         )  # fmt: skip
-        for i, email in enumerate(args.emails):
-            # Pending until the address confirms it (SNS mails a link); nobody else can.
+        for email in args.emails:
+            # Pending until the address confirms it (SNS mails a link); nobody else can. Named
+            # by the address, not its position: removing one never re-subscribes the others
+            # (each would be pending again until it confirms anew).
             aws.sns.TopicSubscription(
-                f"{name}-email-{i}",
+                f"{name}-email-{email.lower()}",
                 topic=topic.arn,
                 protocol="email",
                 endpoint=email,
@@ -284,16 +275,14 @@ class Alerting(pulumi.ComponentResource):
     def _alarm(
         self, topic_arn: pulumi.Output[str], key: str, alarm: str, **settings: Any
     ) -> aws.cloudwatch.MetricAlarm:
-        return aws.cloudwatch.MetricAlarm(
+        return metric_alarm(
             f"{self._name}-{key}",
-            name=alarm,
-            actions_enabled=True,
-            alarm_actions=[topic_arn],
-            ok_actions=[topic_arn],
+            alarm_name=alarm,
+            topic=topic_arn,
             # No data is the normal state of these metrics (no drops, nothing to replicate).
-            treat_missing_data="notBreaching",
+            missing="notBreaching",
             tags=self._args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            parent=self,
             **settings,
         )
 
@@ -308,14 +297,16 @@ class Alerting(pulumi.ComponentResource):
                 topic_arn,
                 f"firewall-drops-{zone}",
                 f"{base}-firewall-drops-{zone}",
-                alarm_description=(
-                    f"Network Firewall {args.firewall_name} ({zone}) dropped egress in "
+                description=pulumi.Output.concat(
+                    "Network Firewall ",
+                    args.firewall_name,
+                    f" ({zone}) dropped egress in "
                     f"{FIREWALL_DROP_PERIODS} consecutive {FIREWALL_DROP_PERIOD // 60}-minute "
                     "periods: a workload keeps reaching for a host not on "
-                    "network.egressDomains. Its alert log names the host."
+                    "network.egressDomains. Its alert log names the host.",
                 ),
                 namespace="AWS/NetworkFirewall",
-                metric_name="DroppedPackets",
+                metric="DroppedPackets",
                 dimensions={
                     "FirewallName": args.firewall_name,
                     "AvailabilityZone": zone,
@@ -323,9 +314,8 @@ class Alerting(pulumi.ComponentResource):
                 },
                 statistic="Sum",
                 period=FIREWALL_DROP_PERIOD,
-                evaluation_periods=FIREWALL_DROP_PERIODS,
-                datapoints_to_alarm=FIREWALL_DROP_PERIODS,
-                comparison_operator="GreaterThanThreshold",
+                periods=FIREWALL_DROP_PERIODS,
+                comparison="GreaterThanThreshold",
                 threshold=0,
             )
             for zone in args.availability_zones
@@ -350,18 +340,18 @@ class Alerting(pulumi.ComponentResource):
                     topic_arn,
                     f"replication-latency-{pair.key}",
                     f"{base}-s3-replication-latency-{pair.key}",
-                    alarm_description=(
+                    description=(
                         f"S3 replication {pair.source} -> {pair.destination} is more than "
                         f"{args.replication_latency_seconds} s behind: the replica misses "
                         "more than the recovery point allows"
                     ),
                     namespace="AWS/S3",
-                    metric_name="ReplicationLatency",
+                    metric="ReplicationLatency",
                     dimensions=dimensions,
                     statistic="Maximum",
                     period=REPLICATION_PERIOD,
-                    evaluation_periods=1,
-                    comparison_operator="GreaterThanThreshold",
+                    periods=1,
+                    comparison="GreaterThanThreshold",
                     threshold=args.replication_latency_seconds,
                 )
             )
@@ -370,18 +360,18 @@ class Alerting(pulumi.ComponentResource):
                     topic_arn,
                     f"replication-failures-{pair.key}",
                     f"{base}-s3-replication-failures-{pair.key}",
-                    alarm_description=(
+                    description=(
                         f"S3 replication {pair.source} -> {pair.destination} failed for some "
                         "objects: they stay FAILED, missing from the peer region, until "
                         "replicated again (S3 Batch Replication)"
                     ),
                     namespace="AWS/S3",
-                    metric_name="OperationsFailedReplication",
+                    metric="OperationsFailedReplication",
                     dimensions=dimensions,
                     statistic="Sum",
                     period=REPLICATION_PERIOD,
-                    evaluation_periods=1,
-                    comparison_operator="GreaterThanThreshold",
+                    periods=1,
+                    comparison="GreaterThanThreshold",
                     threshold=0,
                 )
             )

@@ -40,13 +40,6 @@ CLOUDWATCH_READ_ALARMS = ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarm
 CLOUDWATCH_READ_INSIGHTS = ["cloudwatch:GetInsightRuleReport"]
 #: Actions scoped to this region's log groups (``log-group``; the pattern covers their streams).
 CLOUDWATCH_READ_LOGS = ["logs:GetLogGroupFields", "logs:StartQuery", "logs:GetLogEvents"]
-#: Everything the data source may do.
-CLOUDWATCH_READ = [
-    *CLOUDWATCH_READ_ANY,
-    *CLOUDWATCH_READ_ALARMS,
-    *CLOUDWATCH_READ_INSIGHTS,
-    *CLOUDWATCH_READ_LOGS,
-]
 
 
 @dataclass(frozen=True, kw_only=True)

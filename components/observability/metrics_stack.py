@@ -26,9 +26,10 @@ import yaml
 
 from components._helm import pinned_release
 from components._iam import Statement, kms_use, pod_identity
+from components._secret_sync import sync_pod, synced_secret_class
 from components.observability.alerting import RECEIVERS, RECEIVERS_DIR, AlertmanagerRouting
 from config.placement import EVERY_NODE_TOLERATIONS, GroupPlacement
-from config.versions import KPS_CRD_UPGRADE_BUSYBOX_TAG, PAUSE_IMAGE, THANOS_IMAGE
+from config.versions import KPS_CRD_UPGRADE_BUSYBOX_TAG, THANOS_IMAGE
 
 NAMESPACE = "monitoring"
 KPS = "kps"  # fullnameOverride: short, fixed names (kps-prometheus, kps-thanos-discovery)
@@ -526,82 +527,31 @@ class MetricsStack(pulumi.ComponentResource):
 
     def _receivers(self, routing: AlertmanagerRouting) -> None:
         """The optional receivers' secrets, synced by the CSI driver into one Kubernetes Secret
-        (``RECEIVERS``) that Alertmanager mounts as files. The driver writes a Kubernetes
-        Secret only while a pod mounts the class: this pod exists to do that. It starts once
-        operators have put the values, so Pulumi does not wait for it (as for mktxp)."""
+        (``RECEIVERS``) that Alertmanager mounts as files (``components/_secret_sync.py``)."""
         args = self._args
         after = [*self._after]
         if routing.receivers_association is not None:
             # Its pod gets credentials only if created after its association.
             after.append(routing.receivers_association)
-        files = sorted(routing.receiver_secrets)
-        objects = [{"objectName": routing.receiver_secrets[f], "objectType": "secretsmanager",
-                    "objectAlias": f} for f in files]  # fmt: skip
-        provider_class = k8s.apiextensions.CustomResource(
+        provider_class = synced_secret_class(
             f"{self._name}-{RECEIVERS}",
-            api_version="secrets-store.csi.x-k8s.io/v1",
-            kind="SecretProviderClass",
-            metadata={"name": RECEIVERS, "namespace": NAMESPACE},
-            spec={"provider": "aws", "parameters": {
-                "region": args.region, "usePodIdentity": "true",
-                "objects": json.dumps(objects)},
-                "secretObjects": [{"secretName": RECEIVERS, "type": "Opaque",
-                                   "data": [{"objectName": f, "key": f} for f in files]}]},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=after),
-        )  # fmt: skip
-        account = k8s.core.v1.ServiceAccount(
-            f"{self._name}-{RECEIVERS}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=RECEIVERS, namespace=NAMESPACE),
-            automount_service_account_token=False,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+            secret_name=RECEIVERS,
+            namespace=NAMESPACE,
+            region=args.region,
+            # Whole values, one key (a file for Alertmanager) each.
+            items=[(secret, None, f) for f, secret in sorted(routing.receiver_secrets.items())],
+            parent=self,
+            depends_on=after,
         )
-        labels = {"app.kubernetes.io/name": RECEIVERS}
-        core = k8s.core.v1
-        k8s.apps.v1.Deployment(
+        sync_pod(
             f"{self._name}-{RECEIVERS}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=RECEIVERS, namespace=NAMESPACE, labels=labels,
-                annotations={"pulumi.com/skipAwait": "true"},
-            ),
-            spec=k8s.apps.v1.DeploymentSpecArgs(
-                replicas=1,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
-                template=core.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-                    spec=core.PodSpecArgs(
-                        service_account_name=RECEIVERS,
-                        node_selector=args.monitor.node_selector(),
-                        tolerations=[
-                            core.TolerationArgs(key=t["key"], operator=t["operator"],
-                                                value=t["value"], effect=t["effect"])
-                            for t in args.monitor.tolerations()
-                        ],
-                        security_context=core.PodSecurityContextArgs(
-                            run_as_non_root=True, run_as_user=65535,
-                            seccomp_profile=core.SeccompProfileArgs(type="RuntimeDefault")),
-                        containers=[core.ContainerArgs(
-                            name="pause",
-                            image=PAUSE_IMAGE,
-                            resources=core.ResourceRequirementsArgs(
-                                requests={"cpu": "5m", "memory": "8Mi"},
-                                limits={"memory": "16Mi"}),
-                            security_context=core.SecurityContextArgs(
-                                allow_privilege_escalation=False,
-                                read_only_root_filesystem=True,
-                                capabilities=core.CapabilitiesArgs(drop=["ALL"])),
-                            volume_mounts=[core.VolumeMountArgs(
-                                name="receivers", mount_path="/mnt/receivers", read_only=True)],
-                        )],
-                        volumes=[core.VolumeArgs(name="receivers", csi=core.CSIVolumeSourceArgs(
-                            driver="secrets-store.csi.k8s.io", read_only=True,
-                            volume_attributes={"secretProviderClass": RECEIVERS}))],
-                    ),
-                ),
-            ),
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[*after, provider_class, account]
-            ),
-        )  # fmt: skip
+            namespace=NAMESPACE,
+            service_account=RECEIVERS,
+            classes=[RECEIVERS],
+            placement=args.monitor,
+            parent=self,
+            after=[*after, provider_class],
+        )
 
     def _read_secret(self, secret: str) -> Statement:
         return {

@@ -106,9 +106,7 @@ class Observability(pulumi.ComponentResource):
                 account_id=args.account_id,
                 cluster_name=s.cluster_name,
                 namespace=NAMESPACE,
-                # The firewall RegionalCluster's Network names `<namePrefix>-<region>-egress`
-                # (ClusterOutputs does not carry it); an alarm needs the name, not the resource.
-                firewall_name=f"{s.name_prefix}-{s.region}-egress",
+                firewall_name=cluster.firewall_name,
                 availability_zones=s.network.availability_zones,
                 # Every bucket this stack replicates (backup and this room's), by name.
                 replicated_buckets=[

@@ -19,12 +19,11 @@ watches the expiry Strimzi reports.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -33,8 +32,8 @@ import pulumi_tls as tls
 import yaml
 
 from components._iam import pod_identity, secret_read
+from components._secret_sync import SyncedItem, sync_pod, synced_secret_class
 from config.placement import GroupPlacement
-from config.versions import PAUSE_IMAGE
 
 #: Strimzi resource name of the cluster (its bootstrap service is ``<name>-kafka-bootstrap``).
 CLUSTER = "atnt"
@@ -169,7 +168,7 @@ class Kafka(pulumi.ComponentResource):
         after = pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for))
         meta = {"namespace": ns, "labels": {"strimzi.io/cluster": CLUSTER}}
 
-        credentials = self._credentials_sync(after)
+        credentials = self._credentials_sync()
         ca = self._cluster_ca(after)
         kafka = k8s.apiextensions.CustomResource(
             f"{name}-cluster",
@@ -294,12 +293,9 @@ class Kafka(pulumi.ComponentResource):
             },
         }  # fmt: skip
 
-    def _credentials_sync(self, after: pulumi.ResourceOptions) -> k8s.apps.v1.Deployment:
-        """Materialise the Secrets Manager credentials as Kubernetes Secrets for Strimzi.
-
-        The CSI driver writes a Kubernetes Secret only while a pod mounts the
-        SecretProviderClass; this pod exists to do exactly that.
-        """
+    def _credentials_sync(self) -> k8s.apps.v1.Deployment:
+        """Materialise the Secrets Manager credentials as Kubernetes Secrets for Strimzi
+        (``components/_secret_sync.py``)."""
         args, name, ns = self._args, self._name, self._args.namespace
         secret_arn = f"arn:aws:secretsmanager:{args.region}:{{account}}:secret:{{name}}-??????"
         names = [args.own_secret_name, args.peer_secret_name, args.peer_ca_secret_name]
@@ -317,13 +313,7 @@ class Kafka(pulumi.ComponentResource):
             tags=args.tags,
             parent=self, after=args.wait_for,
         )  # fmt: skip
-        account = k8s.core.v1.ServiceAccount(
-            f"{name}-credentials",
-            metadata={"name": CREDENTIALS_SA, "namespace": ns},
-            automount_service_account_token=False,
-            opts=after,
-        )
-        sources: dict[str, list[tuple[str, str | None, str]]] = {
+        sources: dict[str, list[SyncedItem]] = {
             OWN_CREDENTIALS: [(args.own_secret_name, "password", "password")]
         }
         if args.mirror:
@@ -332,105 +322,27 @@ class Kafka(pulumi.ComponentResource):
                 # The whole secret: the peer's CA certificate.
                 (args.peer_ca_secret_name, None, "ca.crt"),
             ]
-        classes = {secret: self._provider_class(secret, found) for secret, found in sources.items()}
-        labels = {"app.kubernetes.io/name": CREDENTIALS_SA}
-        placement = self._args.placement
-        apps, core = k8s.apps.v1, k8s.core.v1
-        pod: core.PodSpecArgsDict = {
-            "service_account_name": CREDENTIALS_SA,
-            "affinity": cast(core.AffinityArgsDict, placement.node_affinity()),
-            "tolerations": cast(list[core.TolerationArgsDict], placement.tolerations()),
-            "security_context": {
-                "run_as_non_root": True,
-                "run_as_user": 65535,
-                "seccomp_profile": {"type": "RuntimeDefault"},
-            },
-            "containers": [
-                {
-                    "name": "pause",
-                    "image": PAUSE_IMAGE,
-                    "resources": {
-                        "requests": {"cpu": "5m", "memory": "8Mi"},
-                        "limits": {"memory": "16Mi"},
-                    },
-                    "security_context": {
-                        "allow_privilege_escalation": False,
-                        "read_only_root_filesystem": True,
-                        "capabilities": {"drop": ["ALL"]},
-                    },
-                    "volume_mounts": [
-                        {"name": c, "mount_path": f"/mnt/{c}", "read_only": True} for c in classes
-                    ],
-                }
-            ],
-            "volumes": [
-                {
-                    "name": c,
-                    "csi": {
-                        "driver": "secrets-store.csi.k8s.io",
-                        "read_only": True,
-                        "volume_attributes": {"secretProviderClass": c},
-                    },
-                }
-                for c in classes
-            ],
-        }
-        spec: apps.DeploymentSpecArgsDict = {
-            "replicas": 1,
-            "selector": {"match_labels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": pod},
-        }
-        return apps.Deployment(
-            f"{name}-credentials",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=CREDENTIALS_SA,
+        classes = [
+            synced_secret_class(
+                f"{name}-{secret}",
+                secret_name=secret,
                 namespace=ns,
-                labels=labels,
-                # The pod starts once the secret has its values (an operator step after the
-                # first deployment): `pulumi up` must not wait for it.
-                annotations={"pulumi.com/skipAwait": "true"},
-            ),
-            spec=spec,
-            opts=pulumi.ResourceOptions(
+                region=args.region,
+                items=items,
                 parent=self,
-                depends_on=[*args.wait_for, association, account, *classes.values()],
-            ),
+                depends_on=args.wait_for,
+            )
+            for secret, items in sources.items()
+        ]
+        return sync_pod(
+            f"{name}-credentials",
+            namespace=ns,
+            service_account=CREDENTIALS_SA,
+            classes=list(sources),
+            placement=args.placement,
+            parent=self,
+            after=[*args.wait_for, association, *classes],
         )
-
-    def _provider_class(
-        self, secret_name: str, items: list[tuple[str, str | None, str]]
-    ) -> k8s.apiextensions.CustomResource:
-        """A SecretProviderClass making one Kubernetes Secret of Secrets Manager values: each
-        item is (secret, JSON key or None for the whole value, key in the Kubernetes Secret)."""
-        objects: list[dict[str, Any]] = []
-        for source, path, key in items:
-            alias = f"{secret_name}-{key.replace('.', '-')}"
-            if path is None:
-                objects.append({"objectName": source, "objectType": "secretsmanager",
-                                "objectAlias": alias})  # fmt: skip
-            else:
-                objects.append({"objectName": source, "objectType": "secretsmanager",
-                                "jmesPath": [{"path": path, "objectAlias": alias}]})  # fmt: skip
-        return k8s.apiextensions.CustomResource(
-            f"{self._name}-{secret_name}",
-            api_version="secrets-store.csi.x-k8s.io/v1",
-            kind="SecretProviderClass",
-            metadata={"name": secret_name, "namespace": self._args.namespace},
-            spec={
-                "provider": "aws",
-                "parameters": {
-                    "region": self._args.region,
-                    "usePodIdentity": "true",
-                    "objects": json.dumps(objects),
-                },
-                "secretObjects": [{
-                    "secretName": secret_name, "type": "Opaque",
-                    "data": [{"objectName": f"{secret_name}-{key.replace('.', '-')}", "key": key}
-                             for _, _, key in items],
-                }],
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self._args.wait_for)),
-        )  # fmt: skip
 
     def _cluster_ca(self, after: pulumi.ResourceOptions) -> list[pulumi.Resource]:
         """The platform's cluster CA: Strimzi's two Secrets, and the certificate in the
