@@ -12,7 +12,7 @@ import ipaddress
 import re
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from config._model import DOMAIN_RE, Model, cidr
 
@@ -56,7 +56,28 @@ def _whole(v: Any, bounds: tuple[int, int], what: str) -> int:
     return int(v)
 
 
-class AcceleratorHealthCheck(Model):
+class _TargetGroupCheck(Model):
+    """What every check a target group carries shares: a timeout within ELB's bounds that
+    ends before the next check starts."""
+
+    interval: int
+    timeout: int
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, v: Any) -> int:
+        return _whole(v, ELB_CHECK_TIMEOUT, "seconds: a target group's check timeout")
+
+    @model_validator(mode="after")
+    def _timeout_within_interval(self) -> _TargetGroupCheck:
+        if self.timeout >= self.interval:
+            raise ValueError(
+                f"timeout ({self.timeout} s) must be shorter than interval ({self.interval} s)"
+            )
+        return self
+
+
+class AcceleratorHealthCheck(_TargetGroupCheck):
     """``edge.healthChecks.accelerator``: the SIM path's TCP check (the spec: every 30 s,
     5 s timeout, threshold 3, on port 9506). Global Accelerator judges an NLB endpoint by its
     target group's health, so these numbers go on every region's SIM target group (healthy
@@ -77,23 +98,10 @@ class AcceleratorHealthCheck(Model):
             )
         return int(v)
 
-    @field_validator("timeout", mode="before")
-    @classmethod
-    def _timeout(cls, v: Any) -> int:
-        return _whole(v, ELB_CHECK_TIMEOUT, "seconds: an NLB target group's check timeout")
-
     @field_validator("threshold", mode="before")
     @classmethod
     def _threshold(cls, v: Any) -> int:
         return _whole(v, ELB_CHECK_THRESHOLD, "checks: an NLB target group's thresholds")
-
-    @model_validator(mode="after")
-    def _timeout_within_interval(self) -> AcceleratorHealthCheck:
-        if self.timeout >= self.interval:
-            raise ValueError(
-                f"timeout ({self.timeout} s) must be shorter than interval ({self.interval} s)"
-            )
-        return self
 
     @property
     def detection_seconds(self) -> int:
@@ -102,7 +110,7 @@ class AcceleratorHealthCheck(Model):
         return self.threshold * self.interval + self.timeout
 
 
-class AlbHealthCheck(Model):
+class AlbHealthCheck(_TargetGroupCheck):
     """``edge.healthChecks.alb``: the API target group's check of each pod's ``/health``
     (every 15 s, 5 s timeout, 3 checks to turn healthy or unhealthy). Per region; Cloudflare
     sees an ALB without healthy targets as failing (503)."""
@@ -117,23 +125,10 @@ class AlbHealthCheck(Model):
     def _interval(cls, v: Any) -> int:
         return _whole(v, ELB_CHECK_INTERVAL, "seconds: an ALB target group's check interval")
 
-    @field_validator("timeout", mode="before")
-    @classmethod
-    def _timeout(cls, v: Any) -> int:
-        return _whole(v, ELB_CHECK_TIMEOUT, "seconds: an ALB target group's check timeout")
-
     @field_validator("healthy_threshold", "unhealthy_threshold", mode="before")
     @classmethod
     def _threshold(cls, v: Any) -> int:
         return _whole(v, ELB_CHECK_THRESHOLD, "checks: an ALB target group's thresholds")
-
-    @model_validator(mode="after")
-    def _timeout_within_interval(self) -> AlbHealthCheck:
-        if self.timeout >= self.interval:
-            raise ValueError(
-                f"timeout ({self.timeout} s) must be shorter than interval ({self.interval} s)"
-            )
-        return self
 
 
 class CloudflareMonitor(Model):
@@ -195,9 +190,6 @@ class HealthChecks(Model):
 WAF_RATE_LIMIT_RANGE = (10, 2_000_000_000)
 #: The window the limit counts over: WAF's default, five minutes (EvaluationWindowSec).
 WAF_RATE_WINDOW_SECONDS = 300
-#: Days the WAF logs are kept: a year, like the other audit logs. There is no stack setting
-#: for audit retention yet; this is the one place to change it.
-WAF_LOG_RETENTION_DAYS = 365
 
 
 class WafSettings(Model):
@@ -237,7 +229,8 @@ class EdgeSettings(Model):
     sim_node_port: int = 30506
     api_port: int = 8080
     # -- Global part, set only in the stack that owns the shared edge. --
-    #: Full name of the stack this one reads (``org/atnt-platform/us-east-1``).
+    #: The stack this one reads, by its name only (``us-east-1``): the organization and the
+    #: project are the running stack's.
     reads_stack: str | None = None
     cloudflare_account_id: str | None = None
     active_region: str | None = None
@@ -332,15 +325,11 @@ class EdgeSettings(Model):
 
     @field_validator("cloudflare_waf", mode="before")
     @classmethod
-    def _cloudflare_waf(cls, v: Any, info: ValidationInfo) -> bool:
+    def _cloudflare_waf(cls, v: Any) -> bool:
+        # Owner only (the zone has one managed-WAF ruleset): checked with the other keys of
+        # the shared edge (config.settings._check_edge).
         if not isinstance(v, bool):
             raise ValueError("must be true or false")
-        # reads_stack is declared (so validated) before this field.
-        if v and info.data.get("reads_stack") is None:
-            raise ValueError(
-                "belongs to the stack that owns the shared edge (set edge.readsStack there): "
-                "the zone has one managed-WAF ruleset, so only one stack may deploy it"
-            )
         return v
 
     @field_validator("traffic_dials")
@@ -367,8 +356,3 @@ class EdgeSettings(Model):
     @property
     def owns_global_edge(self) -> bool:
         return self.reads_stack is not None
-
-    @property
-    def read_stack_name(self) -> str | None:
-        """The stack this one reads (``us-east-1``)."""
-        return self.reads_stack

@@ -121,6 +121,30 @@ WORKLOADS: dict[str, WorkerGroup] = {
     "mktxp-exporter": WorkerGroup.MONITOR,
 }
 
+
+def placed_groups(value: Any) -> set[str]:
+    """Every worker group a manifest or Helm values object places pods on, read back from
+    what ``GroupPlacement`` writes: node selectors on ``GROUP_KEY`` and node affinity terms
+    on it (``key: GROUP_KEY, operator: In, values: [...]``), at any depth."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            if isinstance(v.get(GROUP_KEY), str):
+                found.add(v[GROUP_KEY])
+            if (
+                v.get("key") == GROUP_KEY
+                and v.get("operator", "In") == "In"
+                and isinstance(v.get("values"), list)
+            ):
+                found.update(str(x) for x in v["values"])
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return found
+
+
 #: Tolerations of a DaemonSet that must run on every node, whatever its taints.
 EVERY_NODE_TOLERATIONS: list[dict[str, str]] = [{"operator": "Exists"}]
 

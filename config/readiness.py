@@ -27,37 +27,6 @@ from dataclasses import dataclass
 from config.settings import PROJECT, StackSettings, advisories
 from config.stack_files import StackFile
 
-#: Advisories (``config.settings.advisories``) that only inform, by the key each names first.
-INFORMATIONAL_KEYS = frozenset(
-    f"{PROJECT}:{key}"
-    for key in (
-        "cluster.adminRoleArns",
-        "cluster.logRetentionDays",
-        "network.flowLogRetentionDays",
-        "gitops",
-        "saas.atlas",
-        "saas.redis",
-        "partners.vpnSites",
-        "security.twistlock",
-        "observability.alerting",
-    )
-)
-#: Advisories that block a real deployment. A key in neither set blocks too (the verdict errs
-#: on the side of "not ready"); tests hold every advisory to one of the two.
-BLOCKING_KEYS = frozenset(
-    f"{PROJECT}:{key}"
-    for key in (
-        "bucketPrefix",
-        "allowedAccountIds",
-        "cluster.publicEndpointCidrs",
-        "cluster.deployerRoleArn",
-        "edge.cloudflareZoneId",
-        "edge.cloudflareAccountId",
-        "gitops.repoUrl",
-        "kafka.mirrorSourceBootstrap",
-    )
-)
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -71,17 +40,9 @@ class Finding:
     blocking: bool
 
 
-def advisory_key(text: str) -> str:
-    """The configuration key an advisory names first (every advisory starts with it)."""
-    return text.split(" ", 1)[0]
-
-
 def _settings_findings(s: StackSettings) -> list[Finding]:
-    return [
-        Finding(s.stack, key, text, key not in INFORMATIONAL_KEYS)
-        for text in advisories(s)
-        for key in [advisory_key(text)]
-    ]
+    """The settings' advisories, each blocking or not as it says."""
+    return [Finding(s.stack, a.key, a.text, a.blocking) for a in advisories(s)]
 
 
 def _credential_findings(f: StackFile, environ: Mapping[str, str]) -> list[Finding]:

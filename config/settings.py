@@ -12,6 +12,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -61,7 +62,8 @@ ROLES: tuple[str, ...] = ("active", "warm")
 
 
 #: Audit logs (EKS control plane, VPC flow logs, Network Firewall) are kept at least a year by
-#: default; a stack file may set less (a CloudWatch value), which the plan warns about.
+#: default; a stack file may set less (a CloudWatch value), which the plan warns about. The
+#: WAF's logs are kept this long too (no setting).
 AUDIT_LOG_RETENTION_DAYS = 365
 
 
@@ -747,9 +749,11 @@ RECEIVER_HOSTS = {
 }
 
 
-def _domain_allows(host: str, domains: Sequence[str]) -> bool:
-    """Network Firewall's domain list rule: ``.example.com`` matches example.com and every
-    name below it; ``example.com`` matches only itself."""
+def egress_allows(host: str, domains: Sequence[str]) -> bool:
+    """Whether the egress firewall lets ``host`` (a port after it is ignored) through, by
+    Network Firewall's domain list rule: ``.example.com`` matches example.com and every name
+    below it; ``example.com`` matches only itself."""
+    host = host.lower().split(":")[0]
     return any(
         host == d or (d.startswith(".") and (host == d[1:] or host.endswith(d)))
         for d in (x.lower() for x in domains)
@@ -761,7 +765,7 @@ def _check_receivers(s: StackSettings) -> None:
     firewall drops everything else, so the notification would never leave)."""
     alerting = s.observability.alerting
     for key, (attr, host) in RECEIVER_HOSTS.items():
-        if getattr(alerting, attr) and not _domain_allows(host, s.network.egress_domains):
+        if getattr(alerting, attr) and not egress_allows(host, s.network.egress_domains):
             raise _fail(
                 s.stack_file,
                 f"{PROJECT}:observability.alerting.{key}",
@@ -824,6 +828,8 @@ def _check_edge(s: StackSettings) -> None:
     checks = edge.health_checks
     optional_owner_keys = {
         "acceleratorAddresses": edge.accelerator_addresses,
+        # The zone has one managed-WAF ruleset: one stack deploys it.
+        "cloudflareWaf": edge.cloudflare_waf,
         # The monitor is part of the shared edge: set elsewhere, it would change nothing.
         "healthChecks.cloudflare": checks.cloudflare.model_dump(by_alias=True)
         if "cloudflare" in checks.model_fields_set
@@ -852,7 +858,7 @@ def _check_edge(s: StackSettings) -> None:
             "only the us-west-2 stack may own the shared edge: Global Accelerator's API is "
             "served from us-west-2",
         )
-    if edge.read_stack_name == s.stack:
+    if edge.reads_stack == s.stack:
         raise _fail(f, f"{key}.readsStack", edge.reads_stack, "a stack cannot read itself")
     detection = edge.detection_seconds
     if detection > edge.rto_seconds:
@@ -899,7 +905,7 @@ def _check_roles_and_edge(
         )
     owner = owners[0]
     edge = owner.edge
-    read = next((s for s in stacks if s.stack == edge.read_stack_name), None)
+    read = next((s for s in stacks if s.stack == edge.reads_stack), None)
     if read is None:
         raise _fail(
             owner.stack_file,
@@ -1066,8 +1072,27 @@ _DOCUMENTATION_NETS = tuple(
 EXAMPLE_BUCKET_PREFIX = "atnt-unibeam"
 
 
-def advisories(s: StackSettings) -> list[str]:
-    """Valid settings that deserve a look before the first real ``pulumi up``."""
+@dataclass(frozen=True)
+class Advisory:
+    """A valid setting that deserves a look before the first real ``pulumi up``."""
+
+    #: The configuration key it is about (``atnt-platform:cluster.adminRoleArns``).
+    key: str
+    #: The line: the key, what is wrong and what to do.
+    text: str
+    #: Whether a real deployment must not go ahead with it (a placeholder the stack files
+    #: ship, a guard left open) or it only informs (a feature off, a shorter retention).
+    blocking: bool
+
+
+def _advisory(key: str, says: str, *, blocking: bool) -> Advisory:
+    full = f"{PROJECT}:{key}"
+    return Advisory(full, f"{full} {says}", blocking)
+
+
+def advisories(s: StackSettings) -> list[Advisory]:
+    """Valid settings that deserve a look before the first real ``pulumi up``, each saying
+    whether it blocks one (config/readiness.py)."""
     notes = []
     placeholders = [
         c
@@ -1076,45 +1101,75 @@ def advisories(s: StackSettings) -> list[str]:
     ]
     if placeholders:
         notes.append(
-            f"{PROJECT}:cluster.publicEndpointCidrs holds documentation ranges "
-            f"({', '.join(placeholders)}): put your CI and operator egress CIDRs there"
+            _advisory(
+                "cluster.publicEndpointCidrs",
+                f"holds documentation ranges ({', '.join(placeholders)}): put your CI and operator "
+                "egress CIDRs there",
+                blocking=True,
+            )
         )
     if not s.cluster.admin_role_arns:
         notes.append(
-            f"{PROJECT}:cluster.adminRoleArns is empty: only the identity that creates the "
-            "cluster gets cluster-admin (no break-glass role for a failover)"
+            _advisory(
+                "cluster.adminRoleArns",
+                "is empty: only the identity that creates the cluster gets cluster-admin (no "
+                "break-glass role for a failover)",
+                blocking=False,
+            )
         )
     if s.cluster.deployer_role_arn is None:
         notes.append(
-            f"{PROJECT}:cluster.deployerRoleArn is not set: name the role `pulumi up` runs as; "
-            "EKS makes the cluster's creator its admin"
+            _advisory(
+                "cluster.deployerRoleArn",
+                "is not set: name the role `pulumi up` runs as; EKS makes the cluster's "
+                "creator its admin",
+                blocking=True,
+            )
         )
     if not s.allowed_account_ids:
         notes.append(
-            f"{PROJECT}:allowedAccountIds is empty: any AWS account the credentials point at "
-            "will be deployed to"
+            _advisory(
+                "allowedAccountIds",
+                "is empty: any AWS account the credentials point at will be deployed to",
+                blocking=True,
+            )
         )
-    placeholder_ids = [(k, what) for k, what, v in (
-        ("cloudflareZoneId", "zone id", s.edge.cloudflare_zone_id),
-        ("cloudflareAccountId", "account id", s.edge.cloudflare_account_id),
-    ) if v == "0123456789abcdef0123456789abcdef"]  # fmt: skip
-    notes += [f"{PROJECT}:edge.{k} is a placeholder: put your Cloudflare {what}"
-              for k, what in placeholder_ids]  # fmt: skip
+    notes += [_advisory(f"edge.{k}", f"is a placeholder: put your Cloudflare {what}",
+                        blocking=True)
+              for k, what, v in (
+                  ("cloudflareZoneId", "zone id", s.edge.cloudflare_zone_id),
+                  ("cloudflareAccountId", "account id", s.edge.cloudflare_account_id))
+              if v == "0123456789abcdef0123456789abcdef"]  # fmt: skip
     if s.bucket_prefix == EXAMPLE_BUCKET_PREFIX:
         notes.append(
-            f"{PROJECT}:bucketPrefix is the example {EXAMPLE_BUCKET_PREFIX}: S3 bucket names are "
-            "global, so put a prefix unique to your organisation"
+            _advisory(
+                "bucketPrefix",
+                f"is the example {EXAMPLE_BUCKET_PREFIX}: S3 bucket names are global, so put a "
+                "prefix unique to your organisation",
+                blocking=True,
+            )
         )
     if s.gitops is None:
-        notes.append(f"{PROJECT}:gitops is not set: no Argo CD Applications for the services")
+        notes.append(
+            _advisory(
+                "gitops", "is not set: no Argo CD Applications for the services", blocking=False
+            )
+        )
     elif ".example." in s.gitops.repo_url:
         notes.append(
-            f"{PROJECT}:gitops.repoUrl is an example.com placeholder: put your GitOps repository"
+            _advisory(
+                "gitops.repoUrl",
+                "is an example.com placeholder: put your GitOps repository",
+                blocking=True,
+            )
         )
     if s.kafka.mirror_source_bootstrap is None:
         notes.append(
-            f"{PROJECT}:kafka.mirrorSourceBootstrap is not set: this region cannot mirror "
-            "the peer's topics while warm"
+            _advisory(
+                "kafka.mirrorSourceBootstrap",
+                "is not set: this region cannot mirror the peer's topics while warm",
+                blocking=True,
+            )
         )
     unset = {
         "saas.atlas": (s.saas.atlas, "no MongoDB Atlas PrivateLink endpoint"),
@@ -1122,19 +1177,22 @@ def advisories(s: StackSettings) -> list[str]:
         "partners.vpnSites": (s.partners.vpn_sites, "no MNO / MikroTik site VPNs"),
         "security.twistlock": (s.security.twistlock, "no Prisma Cloud Compute Defender"),
     }
-    notes += [f"{PROJECT}:{key} is not set: {what}" for key, (value, what) in unset.items()
-              if not value]  # fmt: skip
-    alerting = s.observability.alerting
-    if not alerting.configured:
+    notes += [_advisory(key, f"is not set: {what}", blocking=False)
+              for key, (value, what) in unset.items() if not value]  # fmt: skip
+    if not s.observability.alerting.configured:
         notes.append(
-            f"{PROJECT}:observability.alerting is not set: alerts reach only the SNS topic "
-            f"{s.name_prefix}-{s.region}-alerts, which nobody is subscribed to (add emails, a "
-            "PagerDuty or a Slack secret, or subscribe to the stack output alertTopicArn)"
+            _advisory(
+                "observability.alerting",
+                f"is not set: alerts reach only the SNS topic {s.name_prefix}-{s.region}-alerts, "
+                "which nobody is subscribed to (add emails, a PagerDuty or a Slack secret, or "
+                "subscribe to the stack output alertTopicArn)",
+                blocking=False,
+            )
         )
     return notes + _short_audit_logs(s)
 
 
-def _short_audit_logs(s: StackSettings) -> list[str]:
+def _short_audit_logs(s: StackSettings) -> list[Advisory]:
     """Audit log groups kept less than ``AUDIT_LOG_RETENTION_DAYS``: valid, but worth a look."""
     kept = {
         "cluster.logRetentionDays": (s.cluster.log_retention_days, "EKS control-plane logs"),
@@ -1144,8 +1202,12 @@ def _short_audit_logs(s: StackSettings) -> list[str]:
         ),
     }
     return [
-        f"{PROJECT}:{key} is {days} days: {what} are kept less than a year; audit logs "
-        f"are kept at least {AUDIT_LOG_RETENTION_DAYS} days (the default)"
+        _advisory(
+            key,
+            f"is {days} days: {what} are kept less than a year; audit logs are kept at least "
+            f"{AUDIT_LOG_RETENTION_DAYS} days (the default)",
+            blocking=False,
+        )
         for key, (days, what) in kept.items()
         if days < AUDIT_LOG_RETENTION_DAYS
     ]

@@ -130,10 +130,11 @@ PAUSE_IMAGE = "registry.k8s.io/pause:3.10.1"
 KPS_CRD_UPGRADE_BUSYBOX_TAG = "1.38.0"
 LOKI_GATEWAY_NGINX_TAG = "1.31.6-alpine"
 
-#: A tag that names one release: three numeric parts (``v0.39.2``, ``1.2.20``,
-#: ``8.2.3-alpine``, Prisma Cloud's ``defender_34_03_138``). ``latest``, ``stable``, a major
-#: (``1``) or a minor line (``1.31-alpine``, ``3.10``) moves as upstream publishes.
-_RELEASE_TAG = re.compile(r"(?<![0-9])v?\d+[._]\d+[._]\d+")
+#: A tag that names one release: it starts with three numeric parts, after at most a word
+#: (``v0.39.2``, ``1.2.20``, ``8.2.3-alpine``, Prisma Cloud's ``defender_34_03_138``).
+#: ``latest``, ``stable``, a major (``1``) or a minor line (``1.31-alpine``, ``3.10``) moves as
+#: upstream publishes, also when a base image's version follows it (``1.31-alpine3.21.3``).
+_RELEASE_TAG = re.compile(r"(?:[A-Za-z][A-Za-z0-9]*[._-])?v?\d+[._]\d+[._]\d+")
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 
@@ -148,7 +149,7 @@ def tag_problem(tag: str) -> str | None:
     """Why a tag does not pin an image to one release; None when it does."""
     if not tag:
         return "has no tag (a pull takes whatever latest is then)"
-    if not _RELEASE_TAG.search(tag):
+    if not _RELEASE_TAG.match(tag):
         return f"has the floating tag {tag!r} (pin a release: major.minor.patch or a digest)"
     return None
 

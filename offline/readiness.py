@@ -55,12 +55,17 @@ def steps(f: StackFile, document: Mapping[str, Any]) -> list[str]:
     alerting = s.observability.alerting
     receivers = [x for x in (alerting.pagerduty_routing_key_secret,
                              alerting.slack_webhook_secret) if x]  # fmt: skip
-    if empty or receivers:
-        also = f", and create {', '.join(receivers)} (observability.alerting)" if receivers else ""
+    todo = []
+    if empty:
+        todo.append(
+            f"put the values of the {len(empty)} secrets other parties issue, {_braced(empty)} "
+            "(aws secretsmanager put-secret-value)"
+        )
+    if receivers:
+        todo.append(f"create {', '.join(receivers)} (observability.alerting)")
+    if todo:
         lines.append(
-            f"after its first pulumi up: put the values of the {len(empty)} secrets other "
-            f"parties issue, {_braced(empty)} (aws secretsmanager put-secret-value){also}; "
-            "their pods start once they have one"
+            f"after its first pulumi up: {', and '.join(todo)}; their pods start once they have one"
         )
     return [f"step        {f.stack}: {line}" for line in lines]
 

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 import yaml
 
-from config.readiness import BLOCKING_KEYS, INFORMATIONAL_KEYS, Finding, advisory_key, assess
+from config.readiness import Finding, assess
 from config.settings import SettingsError, advisories
 from config.stack_files import read_all
 from offline.__main__ import main as plan_main
 from offline.chart_values import charts_dir
 from offline.diff import SHOWN_RESOURCES, since_lines
-from offline.readiness import readiness_lines
+from offline.readiness import readiness_lines, steps
 from offline.summary import dumps
 from offline.verify import StackFindings
 from offline.view import PlanView
@@ -209,10 +209,9 @@ def test_a_feature_off_on_both_sides_is_a_note_and_one_sided_it_blocks() -> None
     assert [x.blocking for x in west_atlas] == [True]  # the note gave way to the blocker
 
 
-def test_every_advisory_is_classified() -> None:
-    """Each advisory the settings give is known to block or to inform (an unknown one would
-    block), and each classified key is one the settings give."""
-    assert not BLOCKING_KEYS & INFORMATIONAL_KEYS
+def test_each_advisory_says_whether_it_blocks() -> None:
+    """Placeholders and open guards block; a feature off, a shorter retention and no
+    break-glass role only inform. Every advisory the settings can give is here."""
     rest = _with(
         EAST,
         gitops=None,
@@ -220,9 +219,27 @@ def test_every_advisory_is_classified() -> None:
         cluster=_edited(EAST, "cluster", logRetentionDays=90, adminRoleArns=[]),
         network=_edited(EAST, "network", flowLogRetentionDays=90),
     )
-    texts = [text for f in [*read_all(PROJECT_DIR), *read_all(PROJECT_DIR, rest)]
-             for text in advisories(f.settings)]  # fmt: skip
-    assert {advisory_key(text) for text in texts} == BLOCKING_KEYS | INFORMATIONAL_KEYS
+    given = [a for f in [*read_all(PROJECT_DIR), *read_all(PROJECT_DIR, rest)]
+             for a in advisories(f.settings)]  # fmt: skip
+    assert all(a.text.startswith(f"{a.key} ") for a in given)
+    informational = (
+        "cluster.adminRoleArns",
+        "cluster.logRetentionDays",
+        "network.flowLogRetentionDays",
+        "gitops",
+        "saas.atlas",
+        "saas.redis",
+        "partners.vpnSites",
+        "security.twistlock",
+        "observability.alerting",
+    )
+    blocking = ("bucketPrefix", "allowedAccountIds", "cluster.publicEndpointCidrs",
+                "cluster.deployerRoleArn", "edge.cloudflareZoneId", "edge.cloudflareAccountId",
+                "gitops.repoUrl", "kafka.mirrorSourceBootstrap")  # fmt: skip
+    assert {a.key: a.blocking for a in given} == {
+        **{f"{P}:{k}": False for k in informational},
+        **{f"{P}:{k}": True for k in blocking},
+    }
 
 
 @pytest.mark.parametrize("value", ["organization/atnt-platform/us-east-1", "organization"])
@@ -266,6 +283,22 @@ def test_the_verdict_lists_blockers_per_stack_and_ends_the_lines(
         "blocking    us-west-2: the checks found 1 mandatory finding (the error lines of "
         "us-west-2 above)",
         "verdict     not ready: 1 blocking (us-west-2: 1)",
+    ]
+
+
+def test_a_step_names_only_what_there_is_to_do() -> None:
+    """A receiver's secret to create and no secret without a value: the step says the one
+    thing, never "the 0 secrets"."""
+    network = _edited(EAST, "network", egressDomains=[
+        *READY[EAST][f"{P}:network"]["egressDomains"], "events.pagerduty.com"])  # fmt: skip
+    observability = _edited(
+        EAST, "observability", alerting={"pagerdutyRoutingKeySecret": "atnt/alerting/pagerduty"}
+    )
+    files = read_all(PROJECT_DIR, _with(EAST, network=network, observability=observability))
+    (east,) = [f for f in files if f.stack == EAST]
+    assert steps(east, {"resources": []}) == [
+        "step        us-east-1: after its first pulumi up: create atnt/alerting/pagerduty "
+        "(observability.alerting); their pods start once they have one"
     ]
 
 

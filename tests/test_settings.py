@@ -537,14 +537,14 @@ def test_a_retention_below_a_year_is_a_warning_naming_the_key(
 
     value = {**_config_key(WEST, key), field: days}
     _, west = (f.settings for f in read_all(PROJECT_DIR, {WEST: {f"atnt-platform:{key}": value}}))
-    notes = [n for n in advisories(west) if "Retention" in n]
+    notes = [a.text for a in advisories(west) if "Retention" in a.key]
     assert notes == [
         f"atnt-platform:{key}.{field} is {days} days: {what} are kept less than a year; "
         f"audit logs are kept at least {AUDIT_DAYS} days (the default)"
     ]
     # The real files keep a year: no such warning.
     east, west = (f.settings for f in read_all(PROJECT_DIR))
-    assert [n for s in (east, west) for n in advisories(s) if "Retention" in n] == []
+    assert [a for s in (east, west) for a in advisories(s) if "Retention" in a.key] == []
 
 
 @pytest.mark.parametrize(("key", "field"), [("cluster", "logRetentionDays"),
@@ -567,7 +567,7 @@ def test_alerts_nobody_hears_are_a_warning_until_a_receiver_is_set() -> None:
 
     def alerting_notes(overrides: dict[str, Any] | None) -> list[str]:
         _, west = (f.settings for f in read_all(PROJECT_DIR, overrides))
-        return [n for n in advisories(west) if "observability.alerting" in n]
+        return [a.text for a in advisories(west) if a.key == "atnt-platform:observability.alerting"]
 
     assert alerting_notes(None) == [
         "atnt-platform:observability.alerting is not set: alerts reach only the SNS topic "

@@ -7,8 +7,8 @@
   real APIs is refused by key and range, and one planned variant with every number changed
   shows each on the resource it drives, and in the detection time the recovery-time check
   counts (a slower check breaks the budget).
-- Availability zones are the region's real ones; the exporter a partner VPN brings runs a
-  pinned image.
+- Availability zones are the region's real ones (the exporter a partner VPN brings runs the
+  configured, pinned image: test_links).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from pydantic import BaseModel
 
 from config.regions import AVAILABILITY_ZONES
@@ -31,7 +30,7 @@ from config.settings import SettingsError, StackSettings, recovery_of
 from config.stack_files import read_all
 from offline.summary import failover_detection
 from offline.view import PlanView
-from tests.conftest import CONFIGURED, OLDER_MKTXP, PROJECT_DIR, TUNED_CHECKS, plan_all, west_edge
+from tests.conftest import CONFIGURED, PROJECT_DIR, TUNED_CHECKS, plan_all, stack_setting
 
 EAST, WEST = "us-east-1", "us-west-2"
 SPEC = PROJECT_DIR.parent / "shared" / "spec" / "active-passive-architecture.txt"
@@ -165,12 +164,7 @@ def test_the_health_check_defaults_are_the_architectures() -> None:
 
 def _checks(stack: str, **checks: dict[str, Any]) -> dict[str, Any]:
     """The stack file's edge settings with ``healthChecks`` set."""
-    if stack == WEST:
-        edge = west_edge()
-    else:
-        config = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
-        edge = dict(config["atnt-platform:edge"])
-    return {"atnt-platform:edge": {**edge, "healthChecks": checks}}
+    return {"atnt-platform:edge": stack_setting(stack, "edge", healthChecks=checks)}
 
 
 def _both(**checks: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -345,21 +339,13 @@ def test_the_plan_shows_the_detection_the_settings_give(tuned: dict[str, PlanVie
     assert max(failover_detection(tuned[WEST]).values()) == west.edge.detection_seconds
 
 
-def test_the_mktxp_image_setting_runs_that_image(tuned: dict[str, PlanView]) -> None:
-    (exporter,) = [d for d in tuned[EAST].of_type("kubernetes:apps/v1:Deployment")
-                   if d["inputs"]["metadata"]["name"] == "mktxp-exporter"]  # fmt: skip
-    (container,) = exporter["inputs"]["spec"]["template"]["spec"]["containers"]
-    assert container["image"] == OLDER_MKTXP
-
-
 # ---------------------------------------------------------------------------------------------
 # Availability zones are the region's
 # ---------------------------------------------------------------------------------------------
 
 
 def _zones(stack: str, zones: list[str]) -> dict[str, dict[str, Any]]:
-    config = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
-    network = {**config["atnt-platform:network"], "availabilityZones": zones}
+    network = stack_setting(stack, "network", availabilityZones=zones)
     return {stack: {"atnt-platform:network": network}}
 
 
