@@ -13,11 +13,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "error: python 3.11+ is required (found $$($(PYTHON) --version))"; exit 1; }
 	@set -e; started=$$(date +%s); \
-	if ! test -x $(BIN)/python; then \
+	if ! test -x $(BIN)/pip; then \
 	  echo "venv        creating $(VENV) with $$($(PYTHON) --version)"; \
-	  $(PYTHON) -m venv $(VENV); \
+	  $(PYTHON) -m venv --clear $(VENV); \
 	fi; \
-	count=$$(cat requirements.txt requirements-dev.txt | grep -cvE '^[[:space:]]*(#|-r |$$)'); \
+	count=$$(cat requirements.txt requirements-dev.txt | grep -cvE '^[[:space:]]*(#|-r |$$)' || true); \
 	echo "venv        installing $$count requirements into $(VENV) (pip; the first time takes minutes)"; \
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt; \
 	rm -f $(VENV)/.installed-*; touch $@; \
@@ -65,7 +65,7 @@ check: lint test plan  ## what CI runs
 POLICY_STAMP := policy/venv/.installed-$(shell cksum < policy/requirements.txt | cut -d' ' -f1)
 
 $(POLICY_STAMP): policy/requirements.txt
-	@test -x policy/venv/bin/python || $(PYTHON) -m venv policy/venv
+	@test -x policy/venv/bin/pip || $(PYTHON) -m venv --clear policy/venv
 	@policy/venv/bin/python -m pip install --quiet --disable-pip-version-check -r policy/requirements.txt
 	@rm -f policy/venv/.installed-* && touch $@
 

@@ -60,10 +60,15 @@ LABEL_MAPS = frozenset(
 )  # fmt: skip
 
 
+def _charts_candidate(project_dir: Path) -> Path:
+    """Where the chart defaults belong: ``ATNT_CHARTS_DIR``, else ``../shared/charts``."""
+    configured = os.environ.get("ATNT_CHARTS_DIR")
+    return Path(configured) if configured else project_dir.parent / "shared" / "charts"
+
+
 def charts_dir(project_dir: Path) -> Path | None:
     """Where the chart defaults are, if they are there."""
-    configured = os.environ.get("ATNT_CHARTS_DIR")
-    candidate = Path(configured) if configured else project_dir.parent / "shared" / "charts"
+    candidate = _charts_candidate(project_dir)
     return candidate if (candidate / "INDEX.md").is_file() else None
 
 
@@ -81,9 +86,9 @@ def required_charts_dir(project_dir: Path) -> Path | None:
     that skipped the Helm values and CRD checks would be green without having checked them."""
     found = charts_dir(project_dir)
     if found is None and in_ci():
-        where = os.environ.get("ATNT_CHARTS_DIR") or str(project_dir.parent / "shared" / "charts")
         raise ChartsMissing(
-            f"CI=true and no chart reference data at {where} (an INDEX.md there): build it "
+            f"CI=true and no chart reference data at {_charts_candidate(project_dir)} (an "
+            "INDEX.md there): build it "
             '(.ci/fetch-charts, README "The two commands") and set ATNT_CHARTS_DIR, or the '
             "Helm values and CRD checks would be skipped"
         )
@@ -99,6 +104,17 @@ def cached_defaults(charts: Path, folder: str) -> ChartDefaults:
 def chart_folder(chart: str) -> str:
     """The folder of a release's chart: ``oci://.../karpenter`` -> ``karpenter``."""
     return chart.rstrip("/").rsplit("/", 1)[-1]
+
+
+def release_defaults(charts: Path | None, chart: str) -> ChartDefaults | None:
+    """The defaults of a release's chart (``chart`` as the release names it), read once per
+    run; None without the chart reference data or when it keeps no defaults of that chart."""
+    if charts is None:
+        return None
+    folder = chart_folder(chart)
+    if not (charts / folder / "values.yaml").is_file():
+        return None
+    return cached_defaults(charts, folder)
 
 
 @dataclass

@@ -130,7 +130,7 @@ def render(c: StackComparison) -> list[str]:
     return lines
 
 
-def plan_tree(tree: Path, out: Path) -> dict[str, Document]:
+def _plan_tree(tree: Path, out: Path) -> dict[str, Document]:
     """Plan a tree with its own program; its plan files land in ``out``."""
     run = subprocess.run(
         [sys.executable, "-m", "offline", "--out", str(out), "--no-verify", "--jobs", "2"],
@@ -145,7 +145,7 @@ def plan_tree(tree: Path, out: Path) -> dict[str, Document]:
     return docs
 
 
-def export_tree(project: Path, revision: str, into: Path) -> None:
+def _export(project: Path, revision: str, into: Path) -> None:
     run = subprocess.run(
         ["git", "-C", str(project), "archive", "--format=tar", revision],
         capture_output=True,
@@ -158,6 +158,18 @@ def export_tree(project: Path, revision: str, into: Path) -> None:
         tar.extractall(into, filter="data")
 
 
+def plan_revision_and_tree(
+    project: Path, revision: str
+) -> tuple[dict[str, Document], dict[str, Document]]:
+    """The plans of a git revision (its own program and stack files) and of the working tree,
+    by stack."""
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "base"
+        base.mkdir()
+        _export(project, revision, base)
+        return _plan_tree(base, Path(tmp) / "before"), _plan_tree(project, Path(tmp) / "after")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m offline.compare",
@@ -167,13 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", default="HEAD", help="git revision to compare with")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a resource differs")
     args = parser.parse_args(argv)
-    project = Path(__file__).resolve().parent.parent
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp) / "base"
-        base.mkdir()
-        export_tree(project, args.base, base)
-        before = plan_tree(base, Path(tmp) / "before")
-        after = plan_tree(project, Path(tmp) / "after")
+    before, after = plan_revision_and_tree(Path(__file__).resolve().parent.parent, args.base)
     differ = False
     for stack in sorted(set(before) | set(after)):
         if stack not in before or stack not in after:

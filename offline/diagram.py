@@ -33,8 +33,12 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
+
+from config.placement import GROUP_KEY, placed_groups
+from offline.view import PlanView
 
 EdgeKind = Literal["traffic", "flow", "replication", "link", "optional"]
 NodeKind = Literal[
@@ -73,7 +77,6 @@ _EDGE_COLOURS: dict[EdgeKind, str] = {
     "link": "#57606a",
     "optional": "#8c959f",
 }
-_WORKER_GROUP = "atnt.unibeam.com/worker-group"
 _KAFKA = "kubernetes:kafka.strimzi.io/v1:Kafka"
 _KAFKA_POOL = "kubernetes:kafka.strimzi.io/v1:KafkaNodePool"
 _MIRROR = "kubernetes:kafka.strimzi.io/v1:KafkaMirrorMaker2"
@@ -168,24 +171,6 @@ def _meta(r: Resource, key: str) -> str:
     return str(_dig(r["inputs"], "metadata", key) or "")
 
 
-def _worker_groups(value: Any) -> set[str]:
-    """Every worker group a manifest or Helm values object places pods on: node selectors
-    and required node affinity on the worker-group label."""
-    found: set[str] = set()
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, dict):
-            if isinstance(v.get(_WORKER_GROUP), str):
-                found.add(v[_WORKER_GROUP])
-            if v.get("key") == _WORKER_GROUP and isinstance(v.get("values"), list):
-                found.update(str(x) for x in v["values"])
-            stack.extend(v.values())
-        elif isinstance(v, list):
-            stack.extend(v)
-    return found
-
-
 def _on(groups: Iterable[str]) -> str:
     names = sorted(groups)
     if not names:
@@ -193,41 +178,29 @@ def _on(groups: Iterable[str]) -> str:
     return f"{', '.join(names)} workers"
 
 
-class _Stack:
+class _Stack(PlanView):
     """One plan document, indexed by resource type."""
 
     def __init__(self, name: str, document: dict[str, Any]) -> None:
+        super().__init__(document)
         self.name = name
-        self.document = document
         self.outputs: dict[str, Any] = document.get("outputs") or {}
         self.config: dict[str, Any] = document.get("config") or {}
         self.region = str(self.outputs.get("region") or self.config.get("aws:region") or name)
         self.role = str(self.outputs.get("role") or self.config.get("atnt-platform:role") or "?")
-        self.by_urn: dict[str, Resource] = {}
         self.by_type: dict[str, list[Resource]] = defaultdict(list)
-        for r in document.get("resources") or []:
-            self.by_urn[r["urn"]] = r
+        for r in sorted(self.resources, key=lambda r: (r["name"], r["urn"])):
             self.by_type[r["type"]].append(r)
-        for found in self.by_type.values():
-            found.sort(key=lambda r: (r["name"], r["urn"]))
-        self._regions: dict[str, str] = {}
 
     def of(self, typ: str) -> list[Resource]:
+        """The resources of a type, by name."""
         return self.by_type.get(typ, [])
 
     def region_of(self, r: Resource) -> str:
-        """Where a resource lands: its provider's region, or its parent's; Kubernetes objects
-        and the global edge (no AWS provider) count as the stack's region."""
-        urn = r["urn"]
-        if urn not in self._regions:
-            provider = r.get("provider") or (r.get("providers") or {}).get("aws")
-            region = None
-            if provider in self.by_urn:
-                region = self.by_urn[provider]["inputs"].get("region")
-            elif r.get("parent") in self.by_urn:
-                region = self.region_of(self.by_urn[r["parent"]])
-            self._regions[urn] = str(region or self.region)
-        return self._regions[urn]
+        """Where a resource lands (``PlanView.region_of``); Kubernetes objects and the global
+        edge (no AWS provider) count as the stack's region."""
+        region = super().region_of(r)
+        return self.region if region == "?" else region
 
     def in_region(self, typ: str, region: str) -> list[Resource]:
         return [r for r in self.of(typ) if self.region_of(r) == region]
@@ -267,6 +240,8 @@ class _Builder:
         #: Load balancer ARN -> its node; (region, role) -> the node.
         self.by_arn: dict[str, str] = {}
         self.roles: dict[tuple[str, str], str] = {}
+        #: Target group ARN -> the load balancer nodes that forward to it, and its port.
+        self.forwarded: dict[str, list[tuple[str, str]]] = defaultdict(list)
 
     # -- groups, nodes and edges ------------------------------------------------------------
 
@@ -303,6 +278,20 @@ class _Builder:
         self, source: str, target: str, label: str, kind: EdgeKind, both: bool = False
     ) -> None:
         self.edges.add(Edge(source, target, label, kind, both))
+
+    @cached_property
+    def secret_copies(self) -> Counter[tuple[str, str]]:
+        """(the secret's region, its replica's region) -> how many secrets replicate so."""
+        return Counter(
+            (s.region_of(r), str(copy.get("region")))
+            for s in self.stacks
+            for r in s.of("aws:secretsmanager/secret:Secret")
+            for copy in r["inputs"].get("replicas") or []
+        )
+
+    def count(self, typ: str, region: str) -> int:
+        """How many resources of a type every stack puts in a region."""
+        return sum(len(s.in_region(typ, region)) for s in self.stacks)
 
     def own(self, region: str) -> _Stack | None:
         """The stack that lives in a region (its cluster, its services)."""
@@ -371,6 +360,7 @@ class _Builder:
                     str(i.get("loadBalancerType")), "LB"
                 )
                 forwards, health, extras = [], [], ["WAF"] if lb["id"] in wafs else []
+                targets: list[tuple[str, str]] = []
                 mine = [
                     li["inputs"]
                     for li in listeners
@@ -381,8 +371,10 @@ class _Builder:
                     for action in li.get("defaultActions") or []:
                         tg = groups.get(action.get("targetGroupArn"))
                         if tg is not None:
-                            forwards.append(f"{front} → {tg.get('protocol')} {tg.get('port')}")
+                            back = f"{tg.get('protocol')} {tg.get('port')}"
+                            forwards.append(f"{front} → {back}")
                             health.append(_health(tg.get("healthCheck") or {}))
+                            targets.append((str(action.get("targetGroupArn")), back))
                         elif action.get("type") == "redirect":
                             extras.append(
                                 f"{front} redirects to {_dig(action, 'redirect', 'port')}"
@@ -392,6 +384,8 @@ class _Builder:
                 name = f"{kind} {i.get('name', lb['name'])}"
                 nid = self.add(layer, kind.lower(), [name, *forwards, *health, ", ".join(extras)])
                 self.by_arn[str(lb["id"])] = nid
+                for arn, back in targets:
+                    self.forwarded[arn].append((nid, back))
 
     # -- services: the Unibeam applications, Kafka and the compute they run on -------------
 
@@ -419,7 +413,7 @@ class _Builder:
             return f"{values.get('replicaCount', 1)} pods"
 
         def placed(app: Resource) -> set[str]:
-            return _worker_groups(_dig(app["inputs"], "spec", "source", "helm", "valuesObject"))
+            return placed_groups(_dig(app["inputs"], "spec", "source", "helm", "valuesObject"))
 
         # The services behind the load balancers, each a node of its own: the target group a
         # listener forwards to, its TargetGroupBinding, the Service and Application behind it.
@@ -427,8 +421,6 @@ class _Builder:
             (_meta(v, "namespace"), _meta(v, "name")): v["inputs"]
             for v in s.of("kubernetes:core/v1:Service")
         }
-        target_groups = {r["id"]: r["inputs"] for r in s.of("aws:lb/targetGroup:TargetGroup")}
-        listeners = [li["inputs"] for li in s.of("aws:lb/listener:Listener")]
         exposed: set[str] = set()
         for b in s.of("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"):
             spec, ns = b["inputs"].get("spec") or {}, _meta(b, "namespace")
@@ -441,14 +433,8 @@ class _Builder:
             where = f"{pods(app)}, {_on(placed(app))}" if app else ""
             nid = self.add(unibeam or layer, name, [f"{name} :{port}", where])
             exposed.add(ns)
-            arn = spec.get("targetGroupARN")
-            tg = target_groups.get(arn) or {}
-            for li in listeners:
-                lb = self.by_arn.get(str(li.get("loadBalancerArn")))
-                if lb and any(
-                    x.get("targetGroupArn") == arn for x in li.get("defaultActions") or []
-                ):
-                    self.edge(lb, nid, f"{tg.get('protocol')} {tg.get('port')}", "traffic")
+            for lb, back in self.forwarded.get(str(spec.get("targetGroupARN")), []):
+                self.edge(lb, nid, back, "traffic")
         rest = sorted(
             (a for ns, a in apps.items() if ns not in exposed), key=lambda a: _meta(a, "name")
         )
@@ -486,7 +472,7 @@ class _Builder:
                     f"Kafka {name} {_dig(spec, 'kafka', 'version') or ''}".strip(),
                     f"Strimzi KRaft: {sizes}" if sizes else "Strimzi",
                     ", ".join(f"{_auth(li)} {li.get('port')}" for li in listeners),
-                    _on(set().union(*(_worker_groups(p["inputs"]) for p in members))),
+                    _on(set().union(*(placed_groups(p["inputs"]) for p in members))),
                 ],
                 "kafka",
             )
@@ -500,7 +486,7 @@ class _Builder:
         families: set[str] = set()
         for g in s.of("aws:eks/nodeGroup:NodeGroup"):
             i = g["inputs"]
-            group = (i.get("labels") or {}).get(_WORKER_GROUP, i.get("nodeGroupName", g["name"]))
+            group = (i.get("labels") or {}).get(GROUP_KEY, i.get("nodeGroupName", g["name"]))
             counts.append(f"{group} {(i.get('scalingConfig') or {}).get('desiredSize', '?')}")
             families.update(str(t).split(".", 1)[0] for t in i.get("instanceTypes") or [])
         pools = len(s.of("kubernetes:karpenter.sh/v1:NodePool"))
@@ -527,7 +513,7 @@ class _Builder:
 
         def placed(*names: str) -> str:
             values = (r["inputs"].get("values") for c in names for r in charts[c])
-            return _on(set().union(*(_worker_groups(v) for v in values)))
+            return _on(set().union(*(placed_groups(v) for v in values)))
 
         if charts["loki"]:
             agent = " + Alloy on every node" if charts["alloy"] else ""
@@ -603,16 +589,8 @@ class _Builder:
             for role, label in (("metrics", "Thanos blocks"), ("logs", "chunks, rules")):
                 if (region, role) in self.roles:
                     self.edge(s3, self.roles[(region, role)], label, "flow", both=True)
-        secrets = sum(
-            len(s.in_region("aws:secretsmanager/secret:Secret", region)) for s in self.stacks
-        )
-        replicas = sum(
-            1
-            for s in self.stacks
-            for r in s.of("aws:secretsmanager/secret:Secret")
-            for copy in r["inputs"].get("replicas") or []
-            if copy.get("region") == region
-        )
+        secrets = self.count("aws:secretsmanager/secret:Secret", region)
+        replicas = sum(n for (_, to), n in self.secret_copies.items() if to == region)
         mounts = sum(
             len(s.of("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"))
             for s in self.stacks
@@ -834,12 +812,7 @@ class _Builder:
                     if rtc:
                         minutes.add(f"RTC {rtc} min")
         self.pairs("s3", ", ".join(["S3 replication", *sorted(minutes)]), s3, "buckets")
-        secrets: dict[tuple[str, str], int] = defaultdict(int)
-        for s in self.stacks:
-            for r in s.of("aws:secretsmanager/secret:Secret"):
-                for copy in r["inputs"].get("replicas") or []:
-                    secrets[(s.region_of(r), str(copy.get("region")))] += 1
-        self.pairs("secrets", "Secrets Manager replicas", secrets, "secrets")
+        self.pairs("secrets", "Secrets Manager replicas", self.secret_copies, "secrets")
         ecr: dict[tuple[str, str], int] = defaultdict(int)
         filters: set[str] = set()
         for s in self.stacks:
@@ -956,18 +929,15 @@ class _Builder:
         """Per region: S3 buckets, KMS keys (+ replica keys), secrets, ECR repositories."""
         rows: list[tuple[str, ...]] = []
         for region in self.regions:
-
-            def count(typ: str, region: str = region) -> int:
-                return sum(len(s.in_region(typ, region)) for s in self.stacks)
-
-            keys, replicas = count("aws:kms/key:Key"), count("aws:kms/replicaKey:ReplicaKey")
+            keys = self.count("aws:kms/key:Key", region)
+            replicas = self.count("aws:kms/replicaKey:ReplicaKey", region)
             rows.append(
                 (
                     region,
-                    str(count("aws:s3/bucket:Bucket")),
+                    str(self.count("aws:s3/bucket:Bucket", region)),
                     f"{keys} + {replicas} replica" if replicas else str(keys),
-                    str(count("aws:secretsmanager/secret:Secret")),
-                    str(count("aws:ecr/repository:Repository")),
+                    str(self.count("aws:secretsmanager/secret:Secret", region)),
+                    str(self.count("aws:ecr/repository:Repository", region)),
                 )
             )
         return rows
@@ -1626,10 +1596,12 @@ def render_svg(diagram: Diagram) -> str:
 # -- files and the command line ---------------------------------------------------------------
 
 
-def write(documents: Mapping[str, dict[str, Any]], docs_dir: Path) -> list[Path]:
+def write(
+    documents: Mapping[str, dict[str, Any]], docs_dir: Path, diagram: Diagram | None = None
+) -> list[Path]:
     """Write ``architecture.md`` (Mermaid) and ``architecture.svg``."""
     docs_dir.mkdir(parents=True, exist_ok=True)
-    diagram = build(documents)
+    diagram = diagram or build(documents)
     markdown, svg = docs_dir / MARKDOWN_NAME, docs_dir / SVG_NAME
     markdown.write_text(render(documents, diagram))
     svg.write_text(render_svg(diagram))
@@ -1656,9 +1628,8 @@ def main(argv: list[str] | None = None) -> int:
     if not documents:
         print(f"error: no plan JSON in {args.plans} (run python -m offline first)", file=sys.stderr)
         return 2
-    written = write(documents, args.out)
     diagram = build(documents)
-    for path in written:
+    for path in write(documents, args.out, diagram):
         print(f"diagram     {path}")
     print(f"diagram     {len(diagram.nodes)} nodes, {len(diagram.edges)} edges")
     return 0

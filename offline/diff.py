@@ -16,14 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from offline import batch
-from offline.compare import export_tree, plan_tree
+from offline.compare import plan_revision_and_tree
 from offline.drill import Change, diff
 
 Document = Mapping[str, Any]
@@ -201,17 +200,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", default="HEAD", help="git revision to compare with")
     parser.add_argument("--out", type=Path, default=Path("build/diff.md"))
     args = parser.parse_args(argv)
-    project = Path(__file__).resolve().parent.parent
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp) / "base"
-        base.mkdir()
-        try:
-            export_tree(project, args.base, base)
-            before = plan_tree(base, Path(tmp) / "before")
-            after = plan_tree(project, Path(tmp) / "after")
-        except (RuntimeError, OSError) as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 1
+    try:
+        before, after = plan_revision_and_tree(Path(__file__).resolve().parent.parent, args.base)
+    except (RuntimeError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     text = render(diff_documents(before, after), args.base)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)

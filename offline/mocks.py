@@ -316,8 +316,9 @@ def _access_entry(c: Ctx) -> tuple[str, dict[str, Any]]:
 def _vpn(c: Ctx) -> tuple[str, dict[str, Any]]:
     rid = f"vpn-{c.hexid()}"
     # AWS picks two outside addresses and a /30 of 169.254.0.0/16 per tunnel (the AWS side
-    # takes its first host address, the customer gateway the second) and generates the keys.
-    octet, block = int(c.digest[:2], 16) % 127 * 2, int(c.digest[2:4], 16) % 63 * 4
+    # takes its first host address, the customer gateway the second) and generates the keys;
+    # never one of the /30s it reserves (in 169.254.0-5.0 and 169.254.169.252).
+    octet, block = 6 + int(c.digest[:2], 16) % 124 * 2, int(c.digest[2:4], 16) % 63 * 4
     tunnels: dict[str, Any] = {}
     for n in (1, 2):
         inside = f"169.254.{octet + n - 1}.{block}"
@@ -578,7 +579,9 @@ def _web_acl(c: Ctx) -> tuple[str, dict[str, Any]]:
     rid = f"{d[:8]}-{d[8:12]}-{d[12:16]}-{d[16:20]}-{d[20:32]}"
     scope = "global" if c.inputs.get("scope") == "CLOUDFRONT" else "regional"
     arn = c.arn("wafv2", f"{scope}/webacl/{c.inputs.get('name') or c.name}/{rid}")
-    return rid, {"arn": arn, "capacity": 0, "lockToken": d[32:40]}
+    # No "capacity": WAF computes it from the rules, and a made-up number would pass any
+    # check of the capacity limit by itself.
+    return rid, {"arn": arn, "lockToken": d[32:40]}
 
 
 @handles("aws:wafv2/webAclAssociation:WebAclAssociation")
@@ -605,6 +608,10 @@ def _kubernetes(c: Ctx) -> tuple[str, dict[str, Any]]:
         f"{c.digest[:8]}-{c.digest[8:12]}-{c.digest[12:16]}-{c.digest[16:20]}-{c.digest[20:32]}"
     )
     return f"{namespace}/{name}" if namespace else name, {"metadata": meta}
+
+
+class UnknownStackError(LookupError):
+    """A StackReference names a stack the backend does not have."""
 
 
 class PlanMocks(pulumi.runtime.Mocks):
@@ -640,13 +647,8 @@ class PlanMocks(pulumi.runtime.Mocks):
                 self.provider_regions[pid] = region
             return pid, dict(args.inputs)
         if args.typ == "pulumi:pulumi:StackReference":
-            referenced = str(args.inputs.get("name", "")).rsplit("/", 1)[-1]
-            outputs = dict(self.references.get(referenced, {}))
-            return str(args.inputs.get("name")), {
-                "name": args.inputs.get("name"),
-                "outputs": outputs,
-                "secretOutputNames": [],
-            }
+            name = str(args.inputs.get("name", ""))
+            return name, {"name": name, "outputs": self._read(name), "secretOutputNames": []}
         if not args.custom and not args.typ.startswith("eks:"):
             return "", {}  # a component: no physical resource
         ctx = Ctx(args.typ, args.name, dict(args.inputs), self._region(args), digest, self)
@@ -660,6 +662,20 @@ class PlanMocks(pulumi.runtime.Mocks):
         state = {**args.inputs, **extra}
         self.state[rid] = state
         return rid, state
+
+    def _read(self, name: str) -> dict[str, Any]:
+        """The outputs a StackReference to ``name`` reads. The plan's backend holds this
+        project's stacks in this run's organization, by their full name
+        ``<organization>/<project>/<stack>``; a stack of theirs not planned before this one
+        has no outputs yet (not deployed), and any other name is no stack at all."""
+        prefix = f"{pulumi.get_organization()}/{pulumi.get_project()}/"
+        stack = name.removeprefix(prefix)
+        if stack == name or "/" in stack:
+            raise UnknownStackError(
+                f"StackReference {name!r}: no such stack; the stacks of this project are "
+                f"{prefix}<stack> (the running stack's organization and project)"
+            )
+        return dict(self.references.get(stack, {}))
 
     def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":

@@ -118,7 +118,7 @@ def _child(
     # The parent's event loop (and its executor's threads) did not survive the fork.
     asyncio.set_event_loop(asyncio.new_event_loop())
     try:
-        reads = _Awaited(conn, stack_file.settings.edge.read_stack_name)
+        reads = _Awaited(conn, stack_file.settings.edge.reads_stack)
         planned = plan_one(project, stack_file, reads, check)
         conn.send(("ok", stack_file.stack, planned))
         references = {stack_file.stack: planned.outputs}
@@ -160,14 +160,14 @@ def plan_all(
             meanwhile()
         return plan_in_process(project, stack_files, check, variants)
     context = multiprocessing.get_context("fork")
-    reads = {f.stack: f.settings.edge.read_stack_name for f in stack_files}
+    reads = {f.stack: f.settings.edge.reads_stack for f in stack_files}
     # A variant is planned in the process of the stack it reads, right after that stack
     # (its modules are loaded there and it has that stack's exports); else on its own.
     stacks = {f.stack for f in stack_files}
     attached: dict[str, list[tuple[str, StackFile]]] = {}
     alone: list[tuple[str, StackFile]] = []
     for key, variant in variants:
-        read = variant.settings.edge.read_stack_name
+        read = variant.settings.edge.reads_stack
         if read in stacks:
             attached.setdefault(read, []).append((key, variant))
         else:

@@ -6,6 +6,9 @@ The result per stack (``StackPlan.document``) is the plan JSON documented in the
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import inspect
 import runpy
 import sys
 from collections.abc import Callable, Mapping
@@ -126,6 +129,9 @@ def run_program(
     runtime_settings.SETTINGS.outputs.clear()
     try:
         _sync_await(run_pulumi_func(program))
+    except BaseException:
+        _retrieve_failed_outputs()
+        raise
     finally:
         # A failed run must not leak its pending work into the next one.
         runtime_settings.SETTINGS.rpc_manager.clear()
@@ -140,6 +146,23 @@ def run_program(
         if _sync_await(out.is_secret()):
             secret.add(key)
     return list(monitor.registrations), outputs, frozenset(secret)
+
+
+def _retrieve_failed_outputs() -> None:
+    """A failed program leaves the outputs built on the failed one failed with the same error,
+    which nobody awaits: asyncio would print each as "exception was never retrieved" when it
+    is collected (at exit, since plans run with the collector off). The error is reported
+    once by the caller; mark theirs as seen, and close the outputs' steps it never started
+    (each would warn "never awaited")."""
+    for obj in gc.get_objects():
+        if isinstance(obj, asyncio.Future) and obj.done() and not obj.cancelled():
+            obj.exception()
+        elif (
+            inspect.iscoroutine(obj)
+            and obj.__qualname__.startswith("Output.")
+            and inspect.getcoroutinestate(obj) == inspect.CORO_CREATED
+        ):
+            obj.close()
 
 
 def plan_stack(

@@ -29,7 +29,7 @@ from typing import Any
 from config.prices import load_prices
 from config.versions import CHARTS
 from offline import batch
-from offline.chart_values import cached_defaults, chart_folder, charts_dir
+from offline.chart_values import chart_folder, charts_dir, release_defaults
 from offline.cost import CostError, CostReport, estimate, ratio
 from offline.crd_schemas import CrdCatalog
 from offline.deploy import CHECKS as DEPLOY_CHECKS
@@ -67,13 +67,13 @@ def check_values(document: Mapping[str, Any], charts: Path | None) -> tuple[list
         if values == SECRET:
             secret += 1  # values holding a secret are redacted in the plan file
             continue
-        folder = chart_folder(r["inputs"]["chart"])
-        if not (charts / folder / "values.yaml").is_file():
+        defaults = release_defaults(charts, r["inputs"]["chart"])
+        if defaults is None:
             if values:
+                folder = chart_folder(r["inputs"]["chart"])
                 errors.append(f"{r['name']}: no defaults of chart {folder} to check values")
             continue
-        defaults = cached_defaults(charts, folder)
-        errors += [f"{r['name']} ({folder}): values key {k} is not in the chart"
+        errors += [f"{r['name']} ({defaults.name}): values key {k} is not in the chart"
                    for k in defaults.unknown_keys(values)]  # fmt: skip
         checked += 1
     note = f"{len(errors)} unknown keys in {checked} releases"
@@ -124,9 +124,7 @@ class Checks:
             return
         _ = self.catalog
         for chart in CHARTS.values():
-            folder = chart_folder(chart.chart)
-            if (self.charts / folder / "values.yaml").is_file():
-                cached_defaults(self.charts, folder)
+            release_defaults(self.charts, chart.chart)
 
     def __call__(self, f: StackFindings, document: Mapping[str, Any]) -> StackFindings:
         """Add the Helm values, CRD and cost findings of one stack's plan document."""

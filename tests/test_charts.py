@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -177,10 +180,6 @@ def test_multi_replica_releases_have_a_disruption_budget(
 def test_ci_without_the_chart_reference_data_fails_instead_of_skipping(tmp_path: Path) -> None:
     """CI=true: a missing charts folder stops `make plan` and the tests (the checks that read
     it would be skipped and the run green without them); a workstation only skips them."""
-    import os
-    import subprocess
-    import sys
-
     env = {**os.environ, "CI": "true", "ATNT_CHARTS_DIR": str(tmp_path / "missing")}
 
     def run(*command: str) -> subprocess.CompletedProcess[str]:

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from config.placement import GROUP_KEY, GROUPS, WorkerGroup, placed_groups
 from offline import diagram
 from offline.diagram import Box
 from offline.summary import dumps
 from offline.view import PlanView
-from tests.conftest import CONFIGURED, FAILOVER, PROJECT_DIR, plan_all
+from tests.conftest import CONFIGURED, FAILOVER, PROJECT_DIR, plan_all, stack_setting
 
 Documents = dict[str, dict[str, Any]]
 Edges = set[tuple[str, str, str, str]]
@@ -98,12 +98,6 @@ def tree(page: str) -> dict[str, tuple[str, str, list[str]]]:
             found[path[-1]][2].append(m.group(1))
     assert not path, "unclosed subgraph"
     return found
-
-
-def stack_setting(stack: str, key: str, **changes: Any) -> dict[str, Any]:
-    """A stack file's ``atnt-platform:<key>`` object with some keys changed."""
-    config = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
-    return {**config[f"atnt-platform:{key}"], **changes}
 
 
 def of_type(document: dict[str, Any], typ: str) -> list[dict[str, Any]]:
@@ -313,6 +307,28 @@ def test_observability_is_a_layer_of_each_region(text: str) -> None:
         assert (f"{region}_s3", "<-->", "Thanos blocks", f"{region}_metrics") in found
         assert (f"{region}_s3", "<-->", "chunks, rules", f"{region}_logs") in found
         assert (f"{region}_metrics", "-->", "alerts", f"{region}_alerts") in found
+
+
+def test_worker_groups_are_read_from_the_group_label_alone() -> None:
+    """What the diagram prints as "<group> workers" (and what the deploy check pods-ready
+    waits for) is what config/placement.py writes: a node selector or a required node
+    affinity ``In`` on the group label; other selectors (a pod anti-affinity on the app, a
+    zone, ``NotIn``) name no worker group."""
+    other = {"matchExpressions": [{"key": "app", "operator": "In", "values": ["loki"]}]}
+    values = {
+        "nodeSelector": GROUPS[WorkerGroup.SPOT].node_selector(),
+        "affinity": {
+            **GROUPS[WorkerGroup.MONITOR].node_affinity(),
+            "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": other, "topologyKey": "kubernetes.io/hostname"}]},
+        },
+        "tolerations": GROUPS[WorkerGroup.KAFKA].tolerations(),
+        "zone": {"matchExpressions": [{"key": "topology.kubernetes.io/zone", "operator": "In",
+                                       "values": ["us-east-1a"]}]},
+        "not": {"key": GROUP_KEY, "operator": "NotIn", "values": ["unibeam"]},
+    }  # fmt: skip
+    assert placed_groups(values) == {"spot", "monitor"}
+    assert placed_groups({"podAntiAffinity": other}) == set()
 
 
 def test_saas_links_the_stacks_do_not_configure_are_dashed(text: str) -> None:

@@ -3,25 +3,42 @@
 from __future__ import annotations
 
 import fnmatch
+import gc
 import ipaddress
 import json
+import logging
 import re
 from typing import Any
 
 import pulumi_aws as aws
 import pytest
-import yaml
 
 from components._bucket import LogTarget
-from components.edge.global_edge import GlobalEdge, GlobalEdgeArgs, PeerNotDeployedError, RegionSide
-from components.edge.regional_edge import RegionalEdge, RegionalEdgeArgs
+from components.edge.global_edge import (
+    CHECK_REGIONS,
+    GlobalEdge,
+    GlobalEdgeArgs,
+    PeerNotDeployedError,
+    RegionSide,
+)
+from components.edge.regional_edge import ELB_LOG_ACCOUNTS, RegionalEdge, RegionalEdgeArgs
 from config.edge import AcceleratorHealthCheck, AlbHealthCheck, CloudflareMonitor
+from config.regions import AVAILABILITY_ZONES
 from config.settings import SettingsError
 from config.stack_files import read_all
-from offline.plan import plan_stack
+from offline.plan import ORGANIZATION, plan_stack
 from offline.summary import failover_detection
 from offline.view import PlanView, Resource
-from tests.conftest import FAILOVER, PROJECT_DIR, PROMOTED, home_opts, plan_all, run_component
+from tests.conftest import (
+    FAILOVER,
+    PROJECT_DIR,
+    PROMOTED,
+    home_opts,
+    plan_all,
+    run_component,
+    stack_setting,
+    west_edge,
+)
 
 STACKS = ["us-east-1", "us-west-2"]
 GLOBAL_TYPES = {
@@ -53,7 +70,8 @@ def test_only_west_reads_another_stack_and_owns_the_shared_edge(
     east, west = plans["us-east-1"], plans["us-west-2"]
     assert east.of_type("pulumi:pulumi:StackReference") == []
     (ref,) = west.of_type("pulumi:pulumi:StackReference")
-    assert ref["inputs"]["name"].endswith("/atnt-platform/us-east-1")
+    # The running stack's organization and project, and the stack name edge.readsStack gives.
+    assert ref["inputs"]["name"] == f"{ORGANIZATION}/atnt-platform/us-east-1"
     for typ, count in GLOBAL_TYPES.items():
         assert len(west.of_type(typ)) == count, typ
         assert east.of_type(typ) == [], typ
@@ -240,11 +258,17 @@ def test_failover_detection_fits_the_recovery_budget(plans: dict[str, PlanView])
     assert max(detection.values()) <= west.settings.edge.rto_seconds
 
 
-def test_planning_west_before_east_fails_fast_with_one_line() -> None:
+def test_planning_west_before_east_fails_fast_with_one_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     west = next(f for f in read_all(PROJECT_DIR) if f.stack == "us-west-2")
     with pytest.raises(PeerNotDeployedError, match=r"has no \w+ output: deploy it first "
                        r"\(pulumi up --stack us-east-1\), then this stack"):  # fmt: skip
         plan_stack(PROJECT_DIR, west, {})
+    # One line: the outputs that failed with it are not reported again when collected.
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        gc.collect()
+    assert "never retrieved" not in caplog.text
 
 
 def test_only_the_first_deployed_stack_writes_the_certificate_record(
@@ -572,24 +596,25 @@ def test_every_edge_security_group_rule_says_why_it_exists(
 def test_edge_waf_settings_are_checked_by_key(
     stack: str, edge: dict[str, Any], message: str
 ) -> None:
-    base = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
     with pytest.raises(SettingsError, match=message):
-        read_all(
-            PROJECT_DIR, {stack: {"atnt-platform:edge": {**base["atnt-platform:edge"], **edge}}}
-        )
+        read_all(PROJECT_DIR, {stack: {"atnt-platform:edge": stack_setting(stack, "edge", **edge)}})
 
 
 def test_edge_waf_settings_default_and_accept_a_limit() -> None:
     files = {f.stack: f.settings.edge for f in read_all(PROJECT_DIR)}
     assert {s: (e.waf.rate_limit, e.cloudflare_waf) for s, e in files.items()} == {
         "us-east-1": (2000, False), "us-west-2": (2000, False)}  # fmt: skip
-    west = {
-        **yaml.safe_load((PROJECT_DIR / "Pulumi.us-west-2.yaml").read_text())["config"][
-            "atnt-platform:edge"
-        ],
-        "waf": {"rateLimit": 600},
-        "cloudflareWaf": True,
-    }
+    west = west_edge(waf={"rateLimit": 600}, cloudflareWaf=True)
     changed = read_all(PROJECT_DIR, {"us-west-2": {"atnt-platform:edge": west}})
     (edge,) = [f.settings.edge for f in changed if f.stack == "us-west-2"]
     assert (edge.waf.rate_limit, edge.cloudflare_waf) == (600, True)
+
+
+def test_every_known_region_has_its_elb_log_writer_and_cloudflare_check_regions() -> None:
+    """A stack may stand in any region config/regions.py knows. All of them are older than
+    August 2022, so ELB writes the ALB's access logs as the region's own account (a bucket
+    policy naming only the service principal leaves the ALB without logs, or failing to
+    create); and Cloudflare checks the region's pool from nearby, never from the fallback."""
+    assert set(AVAILABILITY_ZONES) <= set(ELB_LOG_ACCOUNTS)
+    assert set(AVAILABILITY_ZONES) <= set(CHECK_REGIONS)
+    assert all(re.fullmatch(r"\d{12}", a) for a in ELB_LOG_ACCOUNTS.values())

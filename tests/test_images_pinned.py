@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import yaml
 
 from config.settings import SettingsError
 from config.stack_files import read_all
@@ -26,7 +25,7 @@ from offline.deploy.graph import PlanGraph
 from offline.deploy.pinning import images_pinned
 from offline.verify import verify
 from offline.view import PlanView
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, stack_setting
 
 EAST = "us-east-1"
 CHARTS = charts_dir(PROJECT_DIR)
@@ -48,7 +47,9 @@ DIGEST = "@sha256:" + "0" * 64
         ("ghcr.io/akpw/mktxp:latest", False),
         ("ghcr.io/akpw/mktxp", False),
         ("localhost:5000/tool", False),
+        ("nginxinc/nginx-unprivileged:1.31.6-alpine", True),
         ("nginxinc/nginx-unprivileged:1.31-alpine", False),
+        ("nginxinc/nginx-unprivileged:1.31-alpine3.21.3", False),  # the base image's version
         ("registry.k8s.io/pause:3.10", False),
         ("ghcr.io/akpw/mktxp:1", False),
         ("ghcr.io/akpw/mktxp:stable-20230706091740", False),
@@ -68,11 +69,6 @@ def test_the_images_the_program_names_are_pinned() -> None:
 # -- the settings --------------------------------------------------------------------------------
 
 
-def _config(stack: str, key: str) -> dict[str, Any]:
-    config = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
-    return dict(config[f"atnt-platform:{key}"])
-
-
 @pytest.mark.parametrize(
     ("key", "value", "field", "image", "why"),
     [
@@ -87,7 +83,7 @@ def test_a_floating_image_setting_is_refused_by_key(
     key: str, value: str | None, field: str, image: str, why: str
 ) -> None:
     if value is None:
-        setting: dict[str, Any] = {**_config(EAST, key), field: image}
+        setting = stack_setting(EAST, key, **{field: image})
         path = f"{key}.{field}"
     else:
         setting = {value: {"consoleAddress": "wss://us-east1.cloud.twistlock.com:443",
@@ -153,6 +149,10 @@ def _container(image: str) -> Callable[[Resource], None]:
          "tag '1.2'"),
         (RELEASE, "metrics-thanos", lambda r: r["inputs"]["values"]["image"].update(tag="v0"),
          "metrics-thanos (thanos): image: quay.io/thanos/thanos:v0 has the floating tag 'v0'"),
+        (RELEASE, "services-strimzi-kafka-operator",
+         lambda r: r["inputs"]["values"].update(defaultImageTag="latest"),
+         "services-strimzi-kafka-operator (strimzi-kafka-operator): defaultImageTag: the default "
+         "image tag has the floating tag 'latest'"),
     ],
 )  # fmt: skip
 def test_a_floating_image_anywhere_fails_the_check(

@@ -24,7 +24,9 @@ if settings.region == "{fail}":
     raise RuntimeError("the program failed in " + settings.region)
 pulumi.export("region", settings.region)
 if settings.edge.reads_stack:
-    peer = pulumi.StackReference(settings.edge.reads_stack)
+    peer = pulumi.StackReference(
+        "/".join((pulumi.get_organization(), pulumi.get_project(), settings.edge.reads_stack))
+    )
     pulumi.export("peerSaid", peer.get_output("region"))
 """
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pulumi
 import pytest
 import yaml
 
+from config.settings import PROJECT
 from offline.__main__ import main as plan_main
-from offline.plan import run_program
+from offline.mocks import UnknownStackError
+from offline.plan import ORGANIZATION, run_program
 from offline.view import PlanView
 from tests.conftest import PROJECT_DIR, PROMOTED, plan_all
 
@@ -142,18 +145,41 @@ def test_plan_command_writes_one_document_per_stack(tmp_path: Path, capsys) -> N
     assert {s: (tmp_path / f"{s}.json").read_bytes() for s in first_run} == first_run
 
 
-def test_stack_references_read_what_the_referenced_stack_exported_in_the_same_run(
-    plans: dict[str, PlanView],
-) -> None:
-    east_outputs = {"vpcCidr": "10.10.0.0/16", "transitGatewayId": "tgw-0123456789abcdef0"}
+EAST_OUTPUTS = {"vpcCidr": "10.10.0.0/16", "transitGatewayId": "tgw-0123456789abcdef0"}
 
+
+def _reading(name: str) -> Callable[[], None]:
     def program() -> None:
-        east = pulumi.StackReference("acme/atnt-platform/us-east-1")
+        east = pulumi.StackReference(name)
         pulumi.export("eastCidr", east.get_output("vpcCidr"))
 
+    return program
+
+
+def test_stack_references_read_what_the_referenced_stack_exported_in_the_same_run() -> None:
+    name = f"{ORGANIZATION}/{PROJECT}/us-east-1"
     registrations, outputs, _ = run_program(
-        "us-west-2", "us-west-2", program, references={"us-east-1": east_outputs}
+        "us-west-2", "us-west-2", _reading(name), references={"us-east-1": EAST_OUTPUTS}
     )
     (ref,) = [r for r in registrations if r.type == "pulumi:pulumi:StackReference"]
-    assert ref.inputs["name"] == "acme/atnt-platform/us-east-1"
+    assert ref.inputs["name"] == name
     assert outputs == {"eastCidr": "10.10.0.0/16"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        f"acme/{PROJECT}/us-east-1",  # another organization
+        f"{ORGANIZATION}/atnt-other/us-east-1",  # another project
+        "us-east-1",  # the backend would take its default organization
+    ],
+)
+def test_a_stack_reference_outside_the_runs_organization_and_project_fails_the_plan(
+    name: str,
+) -> None:
+    """The backend has this project's stacks in the running stack's organization only: a
+    reference to any other name reads no stack, even where the stack's name matches."""
+    with pytest.raises(UnknownStackError, match=f"StackReference '{name}': no such stack"):
+        run_program(
+            "us-west-2", "us-west-2", _reading(name), references={"us-east-1": EAST_OUTPUTS}
+        )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from offline.chart_values import cached_defaults, chart_folder
+from offline.chart_values import release_defaults
 
 #: Where each registry's pulls go besides the registry host itself (sources: Docker's
 #: allowlist page; Red Hat's firewall page for quay.io; GitHub's docs for ghcr.io;
@@ -41,8 +41,10 @@ EKS_ADDON_HOSTS = (
     "prod-{region}-starport-layer-bucket.s3.{region}.amazonaws.com",
 )
 
-_IMAGE_KEYS = frozenset({"image", "image_name"})
-_REGISTRY_KEYS = frozenset({"registry", "imageRegistry", "defaultImageRegistry"})
+#: Keys whose string value is a whole image reference (``image: quay.io/thanos/thanos:v1``).
+IMAGE_KEYS = frozenset({"image", "image_name"})
+#: Keys that set the registry of the images at and below them, nearest first.
+REGISTRY_KEYS = ("registry", "imageRegistry", "defaultImageRegistry")
 _HOST = re.compile(r"^[a-z0-9.-]+\.[a-z]{2,}(:\d+)?$|^localhost(:\d+)?$")
 
 
@@ -75,91 +77,85 @@ def merged(defaults: Any, values: Any) -> Any:
     return values if values is not None else defaults
 
 
-def _walk(value: Any, by: str, registry: str | None, prefix: str | None) -> Iterator[Pull]:
-    """Images below ``value``; ``registry`` and ``prefix`` are the chart's defaults for images
-    that name neither (Strimzi's ``defaultImageRegistry``/``defaultImageRepository``)."""
-    if isinstance(value, Mapping):
-        if value.get("enabled") is False:
-            return  # a component switched off pulls nothing
-        own = next((str(value[k]) for k in _REGISTRY_KEYS if value.get(k)), None)
-        registry = own or registry
-        repository = value.get("repository")
-        name = value.get("name")
-        if isinstance(repository, str) and repository:
-            tag = value.get("tag")
-            ref = f"{repository}:{tag}" if tag else repository
-        elif "repository" in value and isinstance(name, str) and prefix:
-            ref = f"{prefix}/{name}"  # {registry, repository, name} with the defaults
-        else:
-            ref = ""
-        if ref:
-            host, rest = split_host(ref)
-            if host == "docker.io" and registry:
-                host = registry
-            yield Pull(host, f"{host}/{rest}", by)
+@dataclass(frozen=True)
+class Block:
+    """A mapping of a release's values (its chart's defaults merged with its values) that
+    runs: where its images are named."""
+
+    path: tuple[str, ...]
+    value: Mapping[str, Any]
+    #: The registry set nearest to it (on it or above it), if any.
+    registry: str | None
+
+    def image_strings(self) -> Iterator[tuple[str, str]]:
+        """(key, reference) of the whole image references it names (not a template)."""
+        for key, sub in self.value.items():
+            if key in IMAGE_KEYS and isinstance(sub, str) and sub and "{{" not in sub:
+                yield key, sub
+
+
+def blocks(value: Any, registry: str | None = None, path: tuple[str, ...] = ()) -> Iterator[Block]:
+    """Every mapping below ``value``, parents first; a component switched off
+    (``enabled: false``) pulls nothing, so it is left out with everything below it."""
+    if isinstance(value, list):
+        for i, sub in enumerate(value):
+            yield from blocks(sub, registry, (*path, str(i)))
+    elif isinstance(value, Mapping) and value.get("enabled") is not False:
+        registry = next((str(value[k]) for k in REGISTRY_KEYS if value.get(k)), registry)
+        yield Block(path, value, registry)
         for key, sub in value.items():
-            if key in _IMAGE_KEYS and isinstance(sub, str) and sub and "{{" not in sub:
-                host, rest = split_host(sub)
-                yield Pull(host, f"{host}/{rest}", by)
-            elif isinstance(sub, Mapping | list):
-                yield from _walk(sub, by, registry, prefix)
-    elif isinstance(value, list):
-        for sub in value:
-            yield from _walk(sub, by, registry, prefix)
+            if isinstance(sub, Mapping | list):
+                yield from blocks(sub, registry, (*path, str(key)))
+
+
+def _pull(reference: str, by: str, registry: str | None = None) -> Pull:
+    host, rest = split_host(reference)
+    if host == "docker.io" and registry:
+        host = registry
+    return Pull(host, f"{host}/{rest}", by)
 
 
 def release_pulls(release: Mapping[str, Any], charts: Path | None) -> list[Pull]:
     """The images a release's pods pull: its chart's defaults (when the chart folder is
-    there) merged with its values."""
+    there) merged with its values. ``{registry, repository, tag}`` blocks take the nearest
+    registry set; ``{registry, repository, name}`` blocks with an empty repository the chart's
+    default repository (Strimzi's ``defaultImageRegistry``/``defaultImageRepository``)."""
     inputs = release["inputs"]
     values = inputs.get("values") or {}
     if not isinstance(values, Mapping):
         return []  # redacted (holds a secret): not checked
-    defaults: Any = {}
-    if charts is not None:
-        folder = chart_folder(str(inputs.get("chart", "")))
-        if (charts / folder / "values.yaml").is_file():
-            defaults = cached_defaults(charts, folder).values
-    top = merged(defaults, values)
-    registry = prefix = None
-    if isinstance(top, Mapping):
-        glob = top.get("global") or {}
-        registry = (glob.get("imageRegistry") or None) if isinstance(glob, Mapping) else None
-        registry = top.get("defaultImageRegistry") or registry
-        prefix = top.get("defaultImageRepository") or None
-    return list(_walk(top, release["name"], registry, prefix))
+    chart = release_defaults(charts, str(inputs.get("chart", "")))
+    top = merged(chart.values if chart is not None else {}, values)
+    if not isinstance(top, Mapping):
+        return []
+    glob = top.get("global")
+    registry = (glob.get("imageRegistry") or None) if isinstance(glob, Mapping) else None
+    prefix = top.get("defaultImageRepository") or None
+    by = release["name"]
+    pulls = []
+    for block in blocks(top, registry):
+        repository, name = block.value.get("repository"), block.value.get("name")
+        if isinstance(repository, str) and repository:
+            tag = block.value.get("tag")
+            pulls.append(_pull(f"{repository}:{tag}" if tag else repository, by, block.registry))
+        elif "repository" in block.value and isinstance(name, str) and prefix:
+            pulls.append(_pull(f"{prefix}/{name}", by, block.registry))
+        pulls += [_pull(reference, by) for _, reference in block.image_strings()]
+    return pulls
 
 
 def container_pulls(resource: Mapping[str, Any]) -> list[Pull]:
     """Images named in a Deployment's (or any pod template's) containers."""
     spec = ((resource["inputs"].get("spec") or {}).get("template") or {}).get("spec") or {}
-    pulls = []
-    for container in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
-        image = container.get("image")
-        if isinstance(image, str):
-            host, rest = split_host(image)
-            pulls.append(Pull(host, f"{host}/{rest}", resource["name"]))
-    return pulls
+    containers = [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]
+    return [_pull(c["image"], resource["name"]) for c in containers
+            if isinstance(c.get("image"), str)]  # fmt: skip
 
 
 def hosts_of(pull: Pull, region: str) -> list[str]:
     """Every host a pull of this image contacts."""
     extra = PULL_HOSTS.get(pull.host, ())
     return [pull.host, *(h.format(region=region) for h in extra)]
-
-
-def allowed(host: str, domains: list[str]) -> bool:
-    """Network Firewall's domain list rule: ``.example.com`` matches example.com and every
-    name below it; ``example.com`` matches only itself."""
-    host = host.lower().split(":")[0]
-    for domain in domains:
-        d = domain.lower()
-        if d.startswith("."):
-            if host == d[1:] or host.endswith(d):
-                return True
-        elif host == d:
-            return True
-    return False
 
 
 def version_tuple(tag: str) -> tuple[int, ...] | None:

@@ -21,11 +21,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlparse
 
+from config.settings import egress_allows
 from offline.deploy.graph import PlanGraph, Resource
 from offline.deploy.images import (
     EKS_ADDON_HOSTS,
     Pull,
-    allowed,
     container_pulls,
     hosts_of,
     release_pulls,
@@ -200,7 +200,7 @@ def egress_hosts(g: PlanGraph, charts: Path | None) -> list[str]:
         f"{host} is not on the egress allow-list ({why}): the firewall drops it; add it to "
         "network.egressDomains"
         for host, why in sorted(needed.items())
-        if not allowed(host, domains)
+        if not egress_allows(host, domains)
     ]
 
 

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from config.placement import GROUP_KEY
+from config.placement import GROUP_KEY, placed_groups
 from config.versions import CHARTS
 from offline.chart_values import chart_folder
 from offline.deploy.graph import PlanGraph, Resource, strings
@@ -178,17 +178,6 @@ def _namespace(r: Resource) -> str | None:
     return (r["inputs"].get("metadata") or {}).get("namespace")
 
 
-def _worker_groups(r: Resource) -> set[str]:
-    """Worker groups a workload's pods are placed on (selector or affinity on the group)."""
-    groups = set()
-    for path, value in strings(r["inputs"]):
-        if path and path[-1] == GROUP_KEY:
-            groups.add(value)
-        elif len(path) >= 2 and path[-1] == "values" and "matchExpressions" in path:
-            groups.add(value)  # affinity terms: key GROUP_KEY, values [...]
-    return groups
-
-
 def _claims_volumes(r: Resource) -> bool:
     return any(path and path[-1] in STORAGE_KEYS for path, _ in strings(r["inputs"]))
 
@@ -214,7 +203,7 @@ def pods_ready(g: PlanGraph) -> list[str]:
                 problems.append(f"{g.label(r)} is awaited but does not wait for {names}: {why}")
 
         need(coredns, "its pods resolve names through CoreDNS")
-        groups = _worker_groups(r)
+        groups = placed_groups(r["inputs"])
         placed = [n for n in node_groups
                   if (n["inputs"].get("labels") or {}).get(GROUP_KEY) in groups]  # fmt: skip
         for group in sorted(groups):

@@ -7,7 +7,7 @@ What counts as pinned is ``config.versions.image_problem``: a tag with a full re
 (``v0.39.2``, ``1.2.20``, ``8.2.3-alpine``) or a ``@sha256:`` digest.
 
 - Kubernetes resources (Deployments and every other pod template, custom resources): every
-  ``image`` string.
+  image string (``image``, ``image_name``) outside a component switched off.
 - Helm releases: every image of the chart's defaults merged with the release's values. A
   ``tag`` left empty is the chart's own pin (its appVersion at the chart version
   ``config/versions.py`` pins, or for a ``kubectl`` image the cluster's Kubernetes version),
@@ -26,17 +26,26 @@ from pathlib import Path
 from typing import Any
 
 from config.versions import image_problem, tag_problem
-from offline.chart_values import cached_defaults, chart_folder
+from offline.chart_values import release_defaults
 from offline.deploy.graph import PlanGraph, Resource
-from offline.deploy.images import merged
+from offline.deploy.images import blocks, merged
 
-_IMAGE_KEYS = frozenset({"image", "image_name"})
 _REGISTRY_KEYS = ("registry", "imageRegistry")
 _DIGEST_KEYS = ("digest", "sha")
+#: A chart-wide tag for the images whose own tag is empty (Strimzi's ``defaultImageTag``, its
+#: release by default): pinned values there must stay pinned.
+_DEFAULT_TAG_KEYS = frozenset({"defaultImageTag"})
 _REPOINTED = (
     "the values point the image elsewhere, so the chart's tag does not name a build of it; "
     "set its tag"
 )
+
+
+def _at(value: Any, path: tuple[str, ...]) -> Any:
+    """What ``value`` holds at ``path`` (through mappings only), or None."""
+    for key in path:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value
 
 
 def _child(value: Any, key: str) -> Any:
@@ -53,40 +62,35 @@ def _repointed(values: Any, defaults: Any) -> str | None:
     return None
 
 
-def _helm_images(
-    top: Any, values: Any, defaults: Any, path: tuple[str, ...] = ()
-) -> Iterator[tuple[str, str]]:
-    """(where, problem) for every unpinned image below ``top`` (the merged values), with
-    ``values`` and ``defaults`` at the same path."""
-    if isinstance(top, list):
-        for i, sub in enumerate(top):
-            yield from _helm_images(sub, None, None, (*path, str(i)))
-        return
-    if not isinstance(top, Mapping) or top.get("enabled") is False:
-        return  # a component switched off pulls nothing
-    where = ".".join(path) or "(top)"
-    repository = top.get("repository")
-    if isinstance(repository, str) and repository:
-        registry = next((str(top[k]) for k in _REGISTRY_KEYS if top.get(k)), None)
-        image = f"{registry}/{repository}" if registry else repository
-        tag = top.get("tag")
-        pinned_here = any(_child(values, k) for k in ("tag", *_DIGEST_KEYS))
-        if _repointed(values, defaults) is not None and not pinned_here:
-            taken = tag or "(none)"
-            yield where, f"{image} takes the chart's tag {taken!r}: {_REPOINTED}"
-        elif any(top.get(k) for k in _DIGEST_KEYS) or tag in (None, ""):
-            pass  # a digest, or the chart's own pin (its appVersion)
-        else:
-            problem = tag_problem(str(tag))
+def _helm_images(top: Any, values: Any, defaults: Any) -> Iterator[tuple[str, str]]:
+    """(where, problem) for every unpinned image below ``top`` (the merged values), by the
+    ``values`` and ``defaults`` it merges."""
+    for block in blocks(top):
+        node, path = block.value, block.path
+        where = ".".join(path) or "(top)"
+        repository = node.get("repository")
+        if isinstance(repository, str) and repository:
+            registry = next((str(node[k]) for k in _REGISTRY_KEYS if node.get(k)), None)
+            image = f"{registry}/{repository}" if registry else repository
+            tag = node.get("tag")
+            mine = _at(values, path)
+            pinned_here = any(_child(mine, k) for k in ("tag", *_DIGEST_KEYS))
+            if _repointed(mine, _at(defaults, path)) is not None and not pinned_here:
+                taken = tag or "(none)"
+                yield where, f"{image} takes the chart's tag {taken!r}: {_REPOINTED}"
+            elif any(node.get(k) for k in _DIGEST_KEYS) or tag in (None, ""):
+                pass  # a digest, or the chart's own pin (its appVersion)
+            else:
+                problem = tag_problem(str(tag))
+                if problem:
+                    yield where, f"{image}:{tag} {problem}"
+        for key, reference in block.image_strings():
+            problem = image_problem(reference)
             if problem:
-                yield where, f"{image}:{tag} {problem}"
-    for key, sub in top.items():
-        if key in _IMAGE_KEYS and isinstance(sub, str) and sub and "{{" not in sub:
-            problem = image_problem(sub)
-            if problem:
-                yield f"{where}.{key}".lstrip("."), f"{sub} {problem}"
-        elif isinstance(sub, Mapping | list):
-            yield from _helm_images(sub, _child(values, key), _child(defaults, key), (*path, key))
+                yield ".".join((*path, key)), f"{reference} {problem}"
+        for key in _DEFAULT_TAG_KEYS & node.keys():
+            if isinstance(node[key], str) and (problem := tag_problem(node[key])):
+                yield ".".join((*path, key)), f"the default image tag {problem}"
 
 
 def release_problems(release: Resource, charts: Path | None) -> list[str]:
@@ -96,28 +100,13 @@ def release_problems(release: Resource, charts: Path | None) -> list[str]:
     if not isinstance(values, Mapping):
         return []  # redacted (holds a secret): its images are checked in the settings
     chart = str(inputs.get("chart", ""))
-    defaults: Any = {}
-    if charts is not None:
-        folder = chart_folder(chart)
-        if (charts / folder / "values.yaml").is_file():
-            defaults = cached_defaults(charts, folder).values
+    found = release_defaults(charts, chart)
+    defaults = found.values if found is not None else {}
     name = f"{release['name']} ({chart.rsplit('/', 1)[-1]})"
     return [
         f"{name}: {where}: {what}"
         for where, what in _helm_images(merged(defaults, values), values, defaults)
     ]
-
-
-def _image_strings(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
-    if isinstance(value, Mapping):
-        for key, sub in value.items():
-            if key == "image" and isinstance(sub, str):
-                yield ".".join((*path, key)), sub
-            else:
-                yield from _image_strings(sub, (*path, str(key)))
-    elif isinstance(value, list):
-        for i, sub in enumerate(value):
-            yield from _image_strings(sub, (*path, str(i)))
 
 
 def images_pinned(g: PlanGraph, charts: Path | None) -> list[str]:
@@ -128,8 +117,9 @@ def images_pinned(g: PlanGraph, charts: Path | None) -> list[str]:
         if r["type"] == "kubernetes:helm.sh/v3:Release":
             problems += release_problems(r, charts)
             continue
-        for where, image in _image_strings(r["inputs"]):
-            problem = image_problem(image)
-            if problem:
-                problems.append(f"{g.label(r)}: {where}: {image} {problem}")
+        for block in blocks(r["inputs"]):
+            for key, image in block.image_strings():
+                if problem := image_problem(image):
+                    where = ".".join((*block.path, key))
+                    problems.append(f"{g.label(r)}: {where}: {image} {problem}")
     return problems

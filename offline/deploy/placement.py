@@ -31,7 +31,7 @@ import yaml
 
 from config.machines import shape
 from config.placement import GROUP_KEY
-from offline.chart_values import cached_defaults, chart_folder
+from offline.chart_values import release_defaults
 from offline.deploy.graph import PlanGraph, Resource
 from offline.deploy.images import merged
 
@@ -115,13 +115,12 @@ def _release_components(
     release: Resource, charts: Path
 ) -> Iterator[tuple[str, dict[str, Any], set[str], bool]]:
     """(path, values, worker groups, runs everywhere) of each placeable component."""
-    folder = chart_folder(str(release["inputs"].get("chart", "")))
+    chart = release_defaults(charts, str(release["inputs"].get("chart", "")))
     values = release["inputs"].get("values") or {}
-    if not (charts / folder / "values.yaml").is_file() or not isinstance(values, Mapping):
+    if chart is None or not isinstance(values, Mapping):
         return
-    chart = cached_defaults(charts, folder)
     top = merged(chart.values, values)
-    inherit, excluded = INHERITED.get(folder, ("", frozenset()))
+    inherit, excluded = INHERITED.get(chart.name, ("", frozenset()))
     shared = top.get(inherit) if inherit and isinstance(top, Mapping) else None
     found = list(components(chart.values, top))
     for key, sub in chart.subcharts.items():
